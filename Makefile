@@ -1,0 +1,36 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8100
+
+.PHONY: install run worker test bench clean-venv
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Server on :$(PORT) plus one Celery worker; SQLite and a filesystem queue under
+# ARTDAG_DATA_DIR (default ~/.artdag) unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	PORT=$(PORT) scripts/serve.sh
+
+# One more worker (on this host or another one pointed at the same database and broker).
+worker: install
+	$(BIN)/celery -A l1site worker --loglevel=INFO
+
+# The whole suite against real PostgreSQL, Redis and Celery worker processes.
+test: install
+	scripts/with-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	scripts/with-services.sh $(BIN)/python -m benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,115 @@
+"""Putting files into the cache and finding them again."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from engine import media
+from engine.canonical import is_content_hash
+from engine.errors import EngineError
+from l1site.errors import DomainError, NotFound
+
+from .models import CacheItem
+from .store import HashingWriter, cache_path, store_bytes, store_file
+
+
+def _describe(content_hash: str, original_name: str) -> dict:
+    """Media type and image facts, read from the stored bytes (never from the
+    client's claims about them)."""
+    try:
+        info = media.probe(cache_path(content_hash), max_pixels=settings.MAX_PIXELS)
+    except EngineError as exc:
+        guessed = mimetypes.guess_type(original_name)[0] if original_name else None
+        if guessed in media.FORMATS.values():
+            # It claims to be an image but does not decode: record why.
+            return {"media_type": guessed, "decode_error": str(exc)}
+        return {"media_type": guessed or "application/octet-stream", "decode_error": ""}
+    return {"media_type": info.media_type, "width": info.width, "height": info.height,
+            "frames": info.frames, "decode_error": ""}
+
+
+def cache_record(content_hash: str, size: int, *, origin: str, original_name: str = "",
+                 owner=None) -> tuple[CacheItem, bool]:
+    """Index a file already in the store. Returns (item, created); indexing
+    the same bytes twice keeps the first record."""
+    existing = CacheItem.objects.filter(pk=content_hash).first()
+    if existing:
+        return existing, False
+    fields = _describe(content_hash, original_name)
+    try:
+        with transaction.atomic():
+            item = CacheItem.objects.create(
+                content_hash=content_hash, size=size, origin=origin,
+                original_name=original_name[:255], owner=owner, **fields)
+        return item, True
+    except IntegrityError:
+        # Another writer indexed the same bytes between our read and insert.
+        return CacheItem.objects.get(pk=content_hash), False
+
+
+def cache_store_bytes(data: bytes, *, origin: str, name: str = "", owner=None) -> CacheItem:
+    content_hash, size = store_bytes(data)
+    return cache_record(content_hash, size, origin=origin, original_name=name, owner=owner)[0]
+
+
+def cache_store_upload(writer: HashingWriter, *, name: str, owner) -> tuple[CacheItem, bool]:
+    content_hash, size = writer.commit()
+    return cache_record(content_hash, size, origin=CacheItem.Origin.UPLOADED,
+                        original_name=name, owner=owner)
+
+
+def cache_import_local(path: Path, *, owner=None) -> tuple[CacheItem, bool]:
+    """Import a file the operator names on the command line."""
+    content_hash, size = store_file(path)
+    return cache_record(content_hash, size, origin=CacheItem.Origin.IMPORTED,
+                        original_name=path.name, owner=owner)
+
+
+def resolve_import_path(raw: str) -> Path:
+    """The real path of a server-side file, if it lies under ARTDAG_IMPORT_ROOTS.
+
+    Refuses `..`, symlinks that lead out of the roots, and anything that is
+    not a regular file. Checks the resolved path, so a link inside a root
+    that points elsewhere is caught too.
+    """
+    if not raw or "\x00" in raw:
+        raise DomainError("path is required", code="invalid_path")
+    candidate = Path(raw)
+    if ".." in candidate.parts:
+        raise DomainError("path may not contain '..'", code="invalid_path")
+    if not candidate.is_absolute():
+        raise DomainError("path must be absolute", code="invalid_path")
+    roots = [Path(os.path.realpath(root)) for root in settings.IMPORT_ROOTS]
+    real = Path(os.path.realpath(candidate))
+    if not any(real == root or root in real.parents for root in roots):
+        raise DomainError("path is outside the import roots (ARTDAG_IMPORT_ROOTS)",
+                          code="path_not_allowed", status_code=403)
+    if not real.exists():
+        raise NotFound(f"no such file: {raw}")
+    if not real.is_file():
+        raise DomainError("path is not a regular file", code="not_a_file")
+    return real
+
+
+def cache_import_path(raw: str, *, owner) -> tuple[CacheItem, bool]:
+    path = resolve_import_path(raw)
+    try:
+        return cache_import_local(path, owner=owner)
+    except PermissionError:
+        raise DomainError("the server may not read that file", code="unreadable",
+                          status_code=403) from None
+
+
+def cache_get(content_hash: str) -> CacheItem:
+    if not is_content_hash(content_hash):
+        raise DomainError("not a content hash: expected 64 lowercase hex characters",
+                          code="invalid_hash")
+    item = CacheItem.objects.filter(pk=content_hash).first()
+    if item is None or not cache_path(content_hash).exists():
+        raise NotFound(f"no cached content with hash {content_hash}")
+    return item

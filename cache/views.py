@@ -1,0 +1,79 @@
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from l1site.errors import DomainError
+from l1site.pagination import NewestFirst
+
+from . import download, services
+from .models import CacheItem
+from .serializers import CacheItemSerializer, ImportQuerySerializer, UploadSerializer
+from .uploads import CacheUploadedFile, too_large
+
+
+class CacheListUpload(generics.ListAPIView):
+    """GET lists cached content, newest first; POST uploads a file."""
+
+    serializer_class = CacheItemSerializer
+    pagination_class = NewestFirst
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self):
+        items = CacheItem.objects.all()
+        if media_type := self.request.query_params.get("media_type"):
+            items = (items.filter(media_type__startswith=media_type) if media_type.endswith("/")
+                     else items.filter(media_type=media_type))
+        if origin := self.request.query_params.get("origin"):
+            if origin not in CacheItem.Origin.values:
+                raise DomainError(f"origin must be one of {', '.join(CacheItem.Origin.values)}",
+                                  code="invalid_filter")
+            items = items.filter(origin=origin)
+        return items
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer},
+                   responses={201: CacheItemSerializer, 200: CacheItemSerializer})
+    def post(self, request):
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.MAX_UPLOAD_BYTES + 64 * 1024:  # room for multipart framing
+            raise too_large()
+        upload = request.data.get("file")
+        if not isinstance(upload, CacheUploadedFile):
+            raise DomainError("send the file as multipart/form-data in a field named 'file'",
+                              code="file_required")
+        item, created = services.cache_store_upload(upload.writer, name=upload.name,
+                                                    owner=request.user)
+        return Response(CacheItemSerializer(item).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class CacheContent(APIView):
+    """The bytes of one cached file (Range requests and ETags supported)."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                              206: OpenApiTypes.BINARY, 304: None, 400: OpenApiTypes.OBJECT,
+                              404: OpenApiTypes.OBJECT, 416: None})
+    def get(self, request, content_hash: str):
+        item = services.cache_get(content_hash)
+        return download.serve(item, range_header=request.META.get("HTTP_RANGE", ""),
+                              if_none_match=request.META.get("HTTP_IF_NONE_MATCH", ""),
+                              head=request.method == "HEAD")
+
+
+class CacheImport(APIView):
+    """Import a file that is already on the server (staff only)."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(parameters=[OpenApiParameter("path", str, required=True)], request=None,
+                   responses={201: CacheItemSerializer, 200: CacheItemSerializer})
+    def post(self, request):
+        query = ImportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        item, created = services.cache_import_path(query.validated_data["path"],
+                                                   owner=request.user)
+        return Response(CacheItemSerializer(item).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

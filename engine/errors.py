@@ -1,0 +1,27 @@
+"""Errors the engine raises. Each carries a message fit to show a user."""
+
+
+class EngineError(Exception):
+    """Base class: something about the request or the media is wrong."""
+
+    code = "engine_error"
+
+
+class InvalidParams(EngineError):
+    code = "invalid_params"
+
+
+class RecipeError(EngineError):
+    code = "invalid_recipe"
+
+
+class DecodeError(EngineError):
+    """The bytes are not an image we can decode (unknown, truncated, corrupt)."""
+
+    code = "undecodable_input"
+
+
+class TooLarge(EngineError):
+    """The media is over the pixel or frame limit (decompression bomb guard)."""
+
+    code = "input_too_large"

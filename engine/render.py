@@ -1,0 +1,60 @@
+"""Apply a recipe to input files: decode once, run the effect chain, encode once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import effects, media
+from .recipe import validate_definition
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Either new bytes, or ``passthrough``: the index of the input that is
+    itself the output (an identity chain), so nothing is decoded or copied."""
+
+    data: bytes | None
+    passthrough: int | None
+    format: str | None
+
+    @property
+    def media_type(self) -> str | None:
+        return media.media_type_for(self.format) if self.format else None
+
+
+def _is_noop(definition: dict, first_format: str | None) -> bool:
+    fmt = definition["output_format"]
+    same_format = fmt is None or (first_format is not None and fmt.upper() == first_format)
+    return (
+        definition["inputs"] == 1
+        and same_format
+        and all(step["effect"] == "identity" for step in definition["steps"])
+    )
+
+
+def render(definition: dict, inputs: list[Path], *, max_pixels: int,
+           input_format: str | None = None) -> Rendered:
+    definition = validate_definition(definition)
+    if len(inputs) != definition["inputs"]:
+        raise effects.InvalidParams(
+            f"recipe takes {definition['inputs']} input(s), got {len(inputs)}"
+        )
+    if _is_noop(definition, input_format):
+        return Rendered(data=None, passthrough=0, format=input_format)
+
+    decoded = [media.decode(path, max_pixels=max_pixels) for path in inputs]
+    chain = [(effects.get_effect(s["effect"]), s["params"]) for s in definition["steps"]]
+    first = decoded[0]
+    frames = []
+    # Frame i of the output combines frame i of every input; a shorter input
+    # (a still beside an animation) repeats its frames.
+    for i in range(len(first.frames)):
+        images = [m.frames[i % len(m.frames)] for m in decoded]
+        for effect, params in chain:
+            images = [effects.apply(effect, images, params)]
+        frames.append(images[0])
+    out = media.Media(format=first.format, frames=frames,
+                      durations=first.durations, loop=first.loop)
+    fmt = (definition["output_format"] or first.format).upper()
+    return Rendered(data=media.encode(out, fmt), passthrough=None, format=fmt)

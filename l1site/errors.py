@@ -1,0 +1,88 @@
+"""One error shape for every API response:
+
+    {"error": {"code": "unknown_recipe", "message": "...", "details": {...}}}
+
+DRF exceptions, our domain errors and Django's own 404/500 all leave here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from engine.errors import EngineError, TooLarge
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A request the domain refuses: carries an HTTP status and a code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
+                 details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.code
+        self.status_code = status_code or self.status_code
+        self.details = details or {}
+
+
+class NotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            text = _first_message(value)
+            return text if key == "non_field_errors" else f"{key}: {text}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, EngineError):
+        code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if isinstance(exc, TooLarge) else 400
+        return Response(error_body(exc.code, str(exc)), status=code)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer 500 (handler500)
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body("invalid", _first_message(exc.detail), {"fields": exc.detail})
+    else:
+        code = getattr(exc, "default_code", "error")
+        body = error_body(code, _first_message(response.data.get("detail", response.data)))
+    response.data = body
+    return response
+
+
+def json_404(request, exception=None):
+    return JsonResponse(error_body("not_found", f"no such path: {request.path}"), status=404)
+
+
+def json_500(request):
+    return JsonResponse(error_body("server_error", "internal error; the server log has details"),
+                        status=500)
+
+
+def json_400(request, exception=None):
+    return JsonResponse(error_body("bad_request", "bad request"), status=400)
+
+
+def json_403(request, exception=None):
+    return JsonResponse(error_body("forbidden", "forbidden"), status=403)

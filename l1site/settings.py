@@ -1,0 +1,207 @@
+"""Settings for the artdag L1 server.
+
+This is the only module that reads the environment. Every value has a working
+default (SQLite and a filesystem broker under ARTDAG_DATA_DIR, so `make run`
+needs no outside service); a value that is set but malformed stops start-up
+with ImproperlyConfigured instead of being silently ignored.
+"""
+
+import getpass
+import os
+import socket
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = "0.1.0"
+
+
+def env_str(name: str, default: str) -> str:
+    value = os.environ.get(name, "")
+    return value if value.strip() else default
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    return [item.strip() for item in raw.split(os.pathsep if os.pathsep in raw else ",")
+            if item.strip()]
+
+
+DEBUG = env_bool("ARTDAG_DEBUG", False)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG and env_bool("ARTDAG_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set")
+    # A stable local default keeps sessions valid across restarts of a dev box;
+    # production sets DJANGO_SECRET_KEY (and ARTDAG_REQUIRE_SECRET_KEY=true).
+    SECRET_KEY = "artdag-l1-local-only-" + socket.gethostname()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# --- Local state: one data dir holds the SQLite file, the cache and the broker.
+DATA_DIR = Path(env_str("ARTDAG_DATA_DIR", str(Path.home() / ".artdag"))).expanduser()
+CACHE_DIR = Path(env_str("ARTDAG_CACHE_DIR", str(DATA_DIR / "cache"))).expanduser()
+IMPORT_ROOTS = [Path(p).expanduser() for p in env_list("ARTDAG_IMPORT_ROOTS", [str(DATA_DIR / "import")])]
+MAX_UPLOAD_BYTES = env_int("ARTDAG_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1)
+MAX_PIXELS = env_int("ARTDAG_MAX_PIXELS", 100_000_000, minimum=1)
+L1_ACTOR = env_str("L1_ACTOR", f"@{getpass.getuser()}@{socket.gethostname()}")
+PORT = env_int("PORT", 8100, minimum=1)
+
+_default_db = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
+try:
+    DATABASES = {"default": dj_database_url.parse(
+        env_str("DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True)}
+except ValueError as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the worker share the file: wait for locks instead of
+    # failing, and let readers run beside the writer.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_results",
+    "cache",
+    "assets",
+    "runs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "l1site.urls"
+APPEND_SLASH = False
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "DIRS": [BASE_DIR / "templates"],
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+WSGI_APPLICATION = "l1site.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True  # serve straight from the apps in `make run`, no collectstatic step
+
+# Uploads stream to disk (into the cache's temp dir) instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 0
+FILE_UPLOAD_HANDLERS = ["cache.uploads.CacheUploadHandler"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser",
+                               "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "l1site.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "artdag L1",
+    "DESCRIPTION": "Rendering server of the Art DAG: content-addressed cache, assets, recipes, runs.",
+    "VERSION": VERSION,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- Celery: Redis in production and tests; a filesystem queue by default so a
+# real worker process still takes work from a real queue with no server.
+# (The folders are created at start-up by cache.apps, not here: settings stay free of side effects.)
+_broker_dir = DATA_DIR / "broker"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "filesystem://localhost/"))
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    # A render can outlast the default 1 h visibility window; redelivery of a
+    # live task would render it twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("ARTDAG_VISIBILITY_TIMEOUT", 3 * 3600, minimum=60)}
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("ARTDAG_RENDER_SOFT_LIMIT", 600, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("ARTDAG_RENDER_HARD_LIMIT", 660, minimum=1)
+CELERY_TASK_DEFAULT_QUEUE = env_str("ARTDAG_QUEUE", "artdag")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("ARTDAG_LOG_LEVEL", "INFO")},
+}

@@ -1,0 +1,48 @@
+from rest_framework import serializers
+
+from engine import effects
+
+from .models import Recipe, Run
+
+
+class RunCreateSerializer(serializers.Serializer):
+    recipe = serializers.CharField(max_length=128)
+    inputs = serializers.ListField(
+        child=serializers.CharField(max_length=128), min_length=1, max_length=16,
+        help_text="content hashes or asset names, in order")
+    output_name = serializers.CharField(max_length=255, required=False, default="",
+                                        allow_blank=True)
+
+
+class RunSerializer(serializers.ModelSerializer):
+    run_id = serializers.CharField(source="id")
+    recipe = serializers.CharField(source="recipe_name")
+    output_hash = serializers.CharField(source="output_id", allow_null=True)
+    owner = serializers.CharField(source="owner.username", default=None)
+    duration_seconds = serializers.FloatField(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Run
+        fields = ["run_id", "url", "recipe", "recipe_hash", "inputs", "output_name", "status",
+                  "error", "output_hash", "task_id", "attempts", "owner", "created_at",
+                  "started_at", "finished_at", "duration_seconds", "provenance"]
+        read_only_fields = fields
+
+    def get_url(self, run: Run) -> str:
+        return f"/runs/{run.id}"
+
+
+class RecipeSerializer(serializers.ModelSerializer):
+    inputs = serializers.IntegerField(source="definition.inputs")
+    output_format = serializers.CharField(source="definition.output_format", allow_null=True)
+    steps = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recipe
+        fields = ["name", "description", "definition_hash", "inputs", "output_format", "steps",
+                  "created_at", "updated_at"]
+
+    def get_steps(self, recipe: Recipe) -> list[dict]:
+        return [{"effect": effects.effect_info(effects.get_effect(step["effect"])),
+                 "params": step["params"]} for step in recipe.definition["steps"]]

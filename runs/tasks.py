@@ -1,0 +1,16 @@
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,                # ack only after the render is recorded...
+    reject_on_worker_lost=True,    # ...and requeue if the worker dies mid-render
+    autoretry_for=(OperationalError, InterfaceError),  # database blips, not bad input
+    retry_backoff=True,
+    max_retries=5,
+)
+def render_run(self, run_id: str) -> str | None:
+    return services.run_render(run_id, task_id=self.request.id)

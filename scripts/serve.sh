@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Start the web server and a Celery worker together; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PORT="${PORT:-8100}"
+
+pids=()
+stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop INT TERM EXIT
+
+"$BIN/celery" -A l1site worker --loglevel=INFO --concurrency="${ARTDAG_WORKER_CONCURRENCY:-2}" &
+pids+=($!)
+echo "artdag L1 on http://127.0.0.1:${PORT}/  (API docs: /docs)  Ctrl-C stops server and worker"
+"$BIN/python" manage.py runserver --noreload --insecure "0.0.0.0:${PORT}" &
+pids+=($!)
+wait -n

@@ -1,0 +1,154 @@
+"""Shared fixtures: a real PostgreSQL test database, a Redis db number of our
+own, a cache dir per session and a real Celery worker process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import redis
+from django.conf import settings
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSION = uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit("the suite runs against PostgreSQL: use `make test` or set DATABASE_URL", 2)
+    # Our own database name, so two suites on one server never collide.
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_artdag_{SESSION}"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """Claim a free Redis db number for this session and empty it afterwards."""
+    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    parts = urlsplit(base)
+    admin = redis.Redis.from_url(urlunsplit(parts._replace(path="/0")))
+    for number in range(1, 16):
+        if admin.set(f"artdag-test-claim:{number}", SESSION, nx=True, ex=4 * 3600):
+            break
+    else:
+        pytest.exit("no free Redis db number (1-15) for the test session", 2)
+    url = urlunsplit(parts._replace(path=f"/{number}"))
+    redis.Redis.from_url(url).flushdb()
+    yield url
+    redis.Redis.from_url(url).flushdb()
+    admin.delete(f"artdag-test-claim:{number}")
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("artdag-data")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def artdag_settings(data_dir, redis_url):
+    """Point this process at the session's data dir and broker before any test runs."""
+    from l1site.celery import app
+
+    settings.DATA_DIR = data_dir
+    settings.CACHE_DIR = data_dir / "cache"
+    settings.IMPORT_ROOTS = [data_dir / "import"]
+    (data_dir / "import").mkdir(exist_ok=True)
+    (settings.CACHE_DIR / "tmp").mkdir(parents=True, exist_ok=True)
+    settings.CELERY_TASK_DEFAULT_QUEUE = f"artdag-test-{SESSION}"
+    app.conf.update(broker_url=redis_url, task_default_queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+                    broker_transport_options={"visibility_timeout": 3600})
+    yield
+
+
+def worker_env(data_dir: Path, redis_url: str, db_name: str) -> dict:
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db_name}",
+        CELERY_BROKER_URL=redis_url,
+        ARTDAG_DATA_DIR=str(data_dir),
+        ARTDAG_CACHE_DIR=str(data_dir / "cache"),
+        ARTDAG_IMPORT_ROOTS=str(data_dir / "import"),
+        ARTDAG_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, data_dir, redis_url):
+    """A real `celery worker` process (prefork, two children) on the test database."""
+    from django.db import connection
+
+    log_path = data_dir / "worker.log"
+    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "l1site", "worker", "--loglevel=INFO",
+             "--concurrency=2", "--pool=prefork", "--without-gossip", "--without-mingle",
+             f"--hostname=test-{SESSION}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"ready." not in log_path.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("worker did not start:\n" + log_path.read_text(errors="replace")[-4000:])
+        time.sleep(0.1)
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def worker(celery_worker_process, transactional_db):
+    """Tests that render need committed rows (the worker reads them) and the worker."""
+    return celery_worker_process
+
+
+@pytest.fixture
+def demo(db):
+    from runs.demo import seed_demo
+
+    return seed_demo()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(username="artist")
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="operator", is_staff=True)
+
+
+@pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def artist_api(api, user):
+    api.force_authenticate(user)
+    return api
+
+
+@pytest.fixture
+def staff_api(staff):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(staff)
+    return client
