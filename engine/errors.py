@@ -25,3 +25,7 @@ class TooLarge(EngineError):
     """The media is over the pixel or frame limit (decompression bomb guard)."""
 
     code = "input_too_large"
+
+    def __init__(self, message: str, info=None):
+        super().__init__(message)
+        self.info = info  # the header's MediaInfo, when the header was readable

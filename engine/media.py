@@ -75,12 +75,12 @@ def _open(source: Path | bytes, max_pixels: int) -> tuple[Image.Image, MediaInfo
     if width < 1 or height < 1:
         image.close()
         raise DecodeError("image has no pixels")
+    info = MediaInfo(image.format, FORMATS[image.format], width, height, frames)
     if width * height * frames > max_pixels:
         image.close()
         raise TooLarge(
-            f"{width}x{height} pixels x {frames} frame(s) is over the limit of {max_pixels} pixels"
-        )
-    info = MediaInfo(image.format, FORMATS[image.format], width, height, frames)
+            f"{width}x{height} pixels x {frames} frame(s) is over the limit of {max_pixels} pixels",
+            info)
     return image, info
 
 

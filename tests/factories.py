@@ -1,10 +1,9 @@
 import factory
-from django.contrib.auth import get_user_model
 
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = get_user_model()
+        model = "auth.User"
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")

@@ -1,0 +1,86 @@
+"""Bad requests to POST /runs: a clear 4xx JSON error, and nothing written."""
+
+import pytest
+from django.conf import settings
+
+from cache.models import CacheItem
+from runs.models import Run
+from tests import images
+from tests.runs.helpers import upload
+
+pytestmark = pytest.mark.django_db
+
+
+def cache_files() -> set[str]:
+    return {p.name for p in settings.CACHE_DIR.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def bad_inputs(artist_api):
+    png = images.png(200, 200)
+    return {
+        "truncated": upload(artist_api, png[: len(png) // 2], "cut.png"),
+        "text": upload(artist_api, b"just some words\n", "notes.txt"),
+        "bomb": upload(artist_api, images.bomb_png(), "bomb.png"),
+    }
+
+
+@pytest.mark.parametrize("body,status,code", [
+    ('{"recipe": "dog", "inputs": ["cat"', 400, "parse_error"),
+    ('[]', 400, "invalid"),
+    ('{"recipe": "no-such-recipe", "inputs": ["cat"]}', 400, "unknown_recipe"),
+    ('{"recipe": "dog", "inputs": ["not a hash or asset"]}', 400, "unknown_input"),
+    ('{"recipe": "dog", "inputs": ["' + "ab" * 32 + '"]}', 400, "unknown_input"),
+    ('{"recipe": "dog", "inputs": []}', 400, "invalid"),
+    ('{"recipe": "dog", "inputs": "cat"}', 400, "invalid"),
+    ('{"recipe": 5, "inputs": ["cat"]}', 400, "unknown_recipe"),
+    ('{"recipe": "dog"}', 400, "invalid"),
+    ('{"recipe": "dog", "inputs": ["cat", "cat"]}', 400, "wrong_input_count"),
+    ('{"recipe": "diptych", "inputs": ["cat"]}', 400, "wrong_input_count"),
+    ('{"recipe": "dog", "inputs": ["cat"], "output_name": "' + "x" * 300 + '"}', 400, "invalid"),
+])
+def test_malformed_run_requests_get_a_clear_error(artist_api, demo, body, status, code):
+    before = cache_files()
+    response = artist_api.post("/runs", body, content_type="application/json")
+    assert response.status_code == status, response.json()
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    assert Run.objects.count() == 0 and cache_files() == before
+
+
+@pytest.mark.parametrize("kind,status,code", [
+    ("truncated", 400, "undecodable_input"),
+    ("text", 400, "unsupported_input"),
+    ("bomb", 413, "input_too_large"),
+])
+def test_inputs_the_engine_cannot_render_are_refused_at_submission(artist_api, demo, bad_inputs,
+                                                                  kind, status, code):
+    before, items = cache_files(), CacheItem.objects.count()
+    response = artist_api.post("/runs", {"recipe": "dog", "inputs": [bad_inputs[kind]]},
+                               format="json")
+    assert response.status_code == status, response.json()
+    assert response.json()["error"]["code"] == code
+    assert Run.objects.count() == 0
+    assert cache_files() == before and CacheItem.objects.count() == items
+
+
+def test_anonymous_clients_may_read_runs_but_not_start_them(api, demo):
+    assert api.get("/runs").status_code == 200
+    response = api.post("/runs", {"recipe": "dog", "inputs": ["cat"]}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+    assert Run.objects.count() == 0
+
+
+def test_an_unknown_run_id_is_a_json_404(api):
+    response = api.get("/runs/" + "0" * 64)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_listing_runs_with_an_unknown_status_is_400(api):
+    assert api.get("/runs?status=exploded").status_code == 400
+
+
+def test_unknown_paths_are_json_404s(api):
+    response = api.get("/no/such/path")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
