@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.apps import AppConfig
 from django.conf import settings
 
@@ -10,8 +12,8 @@ class CacheConfig(AppConfig):
         # Web and worker processes both start here; the folders must exist
         # before SQLite opens its file or the filesystem broker polls its queue.
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         (settings.CACHE_DIR / "tmp").mkdir(parents=True, exist_ok=True)
         for folder in (getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}) or {}).values():
             if isinstance(folder, str) and folder.startswith(str(settings.DATA_DIR)):
-                from pathlib import Path
                 Path(folder).mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from engine import media
 from engine.canonical import is_content_hash
-from engine.errors import EngineError
+from engine.errors import EngineError, TooLarge
 from l1site.errors import DomainError, NotFound
 
 from .models import CacheItem
@@ -23,6 +23,12 @@ def _describe(content_hash: str, original_name: str) -> dict:
     client's claims about them)."""
     try:
         info = media.probe(cache_path(content_hash), max_pixels=settings.MAX_PIXELS)
+    except TooLarge as exc:
+        if exc.info is None:
+            return {"media_type": "application/octet-stream", "decode_error": str(exc)}
+        # Keep the header's facts: runs refuse it by size (413), and a later,
+        # higher limit can still use it.
+        info = exc.info
     except EngineError as exc:
         guessed = mimetypes.guess_type(original_name)[0] if original_name else None
         if guessed in media.FORMATS.values():

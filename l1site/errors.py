@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -59,6 +60,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, EngineError):
         code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if isinstance(exc, TooLarge) else 400
         return Response(error_body(exc.code, str(exc)), status=code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("not found")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
     if response is None:
         return None  # a real bug: let Django log it and answer 500 (handler500)

@@ -49,5 +49,11 @@ if [ -z "${REDIS_URL:-}" ]; then
   fi
 fi
 
+if [ -z "${ARTDAG_DATA_DIR:-}" ]; then
+  # Keep the suite's state out of the operator's ~/.artdag.
+  ARTDAG_DATA_DIR=$(mktemp -d /tmp/artdag-data.XXXXXX); export ARTDAG_DATA_DIR
+  cleanup+=("rm -rf '$ARTDAG_DATA_DIR'")
+fi
+
 echo "using DATABASE_URL=$DATABASE_URL REDIS_URL=$REDIS_URL" >&2
 "$@"
