@@ -1,0 +1,64 @@
+"""GET /, the API docs, recipes and effects, and settings that fail loudly."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.django_db
+
+
+def test_server_info_names_the_server_its_identity_counts_and_links(api, demo):
+    body = api.get("/").json()
+    assert body["name"] == "artdag L1" and body["version"]
+    assert body["software"]["name"] == "infra:artdag" and len(body["software"]["content_hash"]) == 64
+    assert body["hardware"]["name"].startswith("infra:")
+    assert body["counts"]["assets"] == 1 and body["counts"]["recipes"] >= 2
+    assert body["counts"]["runs"] == {"pending": 0, "running": 0, "completed": 0, "failed": 0}
+    for link in ("/runs", "/cache", "/assets", "/recipes", "/docs"):
+        assert link in body["links"].values()
+
+
+def test_api_docs_and_schema_are_served_without_a_network(api):
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.content
+    assert b"cdn" not in docs.content.lower()
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    for path in ("/runs", "/runs/{run_id}", "/cache", "/cache/{content_hash}", "/cache/import",
+                 "/assets", "/recipes"):
+        assert path in paths
+
+
+def test_recipes_list_their_effect_chain_and_parameters(api, demo):
+    recipes = {r["name"]: r for r in api.get("/recipes").json()["results"]}
+    assert {"dog", "identity"} <= set(recipes)
+    step = recipes["dog"]["steps"][0]
+    assert step["effect"]["name"] == "dog"
+    assert {p["name"] for p in step["effect"]["params"]} >= {"sigma", "levels"}
+    assert step["params"]["levels"] == 5
+    assert api.get("/recipes/dog").json()["definition_hash"] == recipes["dog"]["definition_hash"]
+
+
+def test_the_effects_endpoint_lists_the_library(api):
+    names = {e["name"] for e in api.get("/effects").json()["results"]}
+    assert {"identity", "dog", "invert", "grayscale", "sepia", "blur", "sharpen", "posterize",
+            "pixelate", "edge", "resize", "rotate", "flip", "hstack"} <= names
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("ARTDAG_MAX_PIXELS", "lots", "ARTDAG_MAX_PIXELS must be an integer"),
+    ("ARTDAG_DEBUG", "maybe", "ARTDAG_DEBUG must be true or false"),
+    ("ARTDAG_MAX_UPLOAD_BYTES", "0", "must be at least 1"),
+    ("DATABASE_URL", "nonsense://x", "DATABASE_URL"),
+])
+def test_a_malformed_setting_stops_start_up_with_its_name(name, value, message, tmp_path):
+    env = {**os.environ, name: value, "ARTDAG_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr
