@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 import os
 from pathlib import Path
+from typing import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -69,9 +70,10 @@ def cache_store_upload(writer: HashingWriter, *, name: str, owner) -> tuple[Cach
                         original_name=name, owner=owner)
 
 
-def cache_import_local(path: Path, *, owner=None) -> tuple[CacheItem, bool]:
+def cache_import_local(path: Path, *, owner=None,
+                       progress: Callable[[int], object] | None = None) -> tuple[CacheItem, bool]:
     """Import a file the operator names on the command line."""
-    content_hash, size = store_file(path)
+    content_hash, size = store_file(path, progress)
     return cache_record(content_hash, size, origin=CacheItem.Origin.IMPORTED,
                         original_name=path.name, owner=owner)
 

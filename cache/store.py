@@ -11,7 +11,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from django.conf import settings
 
@@ -46,12 +46,14 @@ class HashingWriter:
         self.file.write(chunk)
         self.size += len(chunk)
 
-    def copy_from(self, source: BinaryIO) -> None:
+    def copy_from(self, source: BinaryIO, progress: Callable[[int], object] | None = None) -> None:
         # readinto one reused buffer: constant memory whatever the file size.
         buffer = bytearray(CHUNK)
         view = memoryview(buffer)
         while n := source.readinto(buffer):
             self.write(view[:n])
+            if progress:
+                progress(n)
 
     def commit(self) -> tuple[str, int]:
         """Make the file visible under its hash; returns (hash, size)."""
@@ -90,11 +92,11 @@ def store_bytes(data: bytes) -> tuple[str, int]:
         writer.abort()
 
 
-def store_file(path: Path) -> tuple[str, int]:
+def store_file(path: Path, progress: Callable[[int], object] | None = None) -> tuple[str, int]:
     writer = HashingWriter()
     try:
         with open(path, "rb", buffering=0) as source:
-            writer.copy_from(source)
+            writer.copy_from(source, progress)
         return writer.commit()
     finally:
         writer.abort()

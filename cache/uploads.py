@@ -34,6 +34,8 @@ class CacheUploadedFile(UploadedFile):
 
 
 class CacheUploadHandler(FileUploadHandler):
+    chunk_size = 1024 * 1024  # fewer, larger writes than Django's 64 KiB default
+
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         self.writer = HashingWriter()

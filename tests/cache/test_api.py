@@ -197,3 +197,11 @@ class TestImport:
         assert response.status_code == status, response.json()
         assert response.json()["error"]["code"] == code
         assert cache_files() == before and CacheItem.objects.count() == 0
+
+
+def test_head_gives_the_headers_without_the_body(artist_api):
+    data = images.png(seed=11)
+    digest = upload(artist_api, data).json()["content_hash"]
+    response = artist_api.head(f"/cache/{digest}")
+    assert response.status_code == 200
+    assert response["Content-Length"] == str(len(data)) and response.content == b""

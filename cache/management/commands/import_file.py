@@ -34,11 +34,11 @@ class Command(BaseCommand):
                   disable=not sys.stderr.isatty() or not files) as bar:
             for path in files:
                 try:
-                    item, created = cache_import_local(path)
+                    item, created = cache_import_local(path, progress=bar.update)
                 except OSError as exc:
                     raise CommandError(f"cannot import {path}: {exc.strerror or exc}") from None
                 new += created
-                self.stdout.write(f"{item.content_hash}  {path}")
-                bar.update(path.stat().st_size)
+                with tqdm.external_write_mode():  # keep the bar intact on a terminal
+                    self.stdout.write(f"{item.content_hash}  {path}")
         self.stderr.write(self.style.SUCCESS(
             f"imported {len(files)} file(s), {new} new, {total} bytes"))
