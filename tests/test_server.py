@@ -62,3 +62,9 @@ def test_a_malformed_setting_stops_start_up_with_its_name(name, value, message, 
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_dog_and_identity_exist_right_after_migrations():
+    from runs.models import Recipe
+
+    assert {"dog", "identity"} <= set(Recipe.objects.values_list("name", flat=True))
