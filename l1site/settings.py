@@ -47,12 +47,11 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
 
 
-def env_list(name: str, default: list[str]) -> list[str]:
+def env_list(name: str, default: list[str], *, sep: str = ",") -> list[str]:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    return [item.strip() for item in raw.split(os.pathsep if os.pathsep in raw else ",")
-            if item.strip()]
+    return [item.strip() for item in raw.split(sep) if item.strip()]
 
 
 DEBUG = env_bool("ARTDAG_DEBUG", False)
@@ -69,7 +68,12 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # --- Local state: one data dir holds the SQLite file, the cache and the broker.
 DATA_DIR = Path(env_str("ARTDAG_DATA_DIR", str(Path.home() / ".artdag"))).expanduser()
 CACHE_DIR = Path(env_str("ARTDAG_CACHE_DIR", str(DATA_DIR / "cache"))).expanduser()
-IMPORT_ROOTS = [Path(p).expanduser() for p in env_list("ARTDAG_IMPORT_ROOTS", [str(DATA_DIR / "import")])]
+# Folders, separated like PATH (os.pathsep).
+IMPORT_ROOTS = [Path(p).expanduser()
+                for p in env_list("ARTDAG_IMPORT_ROOTS", [str(DATA_DIR / "import")], sep=os.pathsep)]
+for _root in IMPORT_ROOTS:
+    if not _root.is_absolute():
+        raise ImproperlyConfigured(f"ARTDAG_IMPORT_ROOTS entries must be absolute paths, got {_root}")
 MAX_UPLOAD_BYTES = env_int("ARTDAG_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1)
 MAX_PIXELS = env_int("ARTDAG_MAX_PIXELS", 100_000_000, minimum=1)
 L1_ACTOR = env_str("L1_ACTOR", f"@{getpass.getuser()}@{socket.gethostname()}")
