@@ -1,0 +1,99 @@
+"""The web server and the Celery worker, started as `make run` / serve.sh does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from celery import Celery
+
+from .client import Client
+from .common import ROOT, log
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Process:
+    """A child in its own session, so a stray grandchild (a prefork pool
+    process) can be killed with the group this Popen created."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict, log_path: Path):
+        self.name, self.log_path = name, log_path
+        with open(log_path, "wb") as out:
+            self.popen = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out,
+                                          stderr=subprocess.STDOUT, start_new_session=True)
+        self.pid = self.popen.pid
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        if self.alive():
+            self.popen.terminate()  # the worker's warm shutdown; runserver just exits
+            try:
+                self.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.pid, signal.SIGKILL)  # our own process group only
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def start_server(env, timeout: float = 60) -> tuple[Process, Client]:
+    port = free_port()
+    proc = Process("server", [env.python, "manage.py", "runserver", "--noreload", "--insecure",
+                              f"127.0.0.1:{port}"], env.env, env.data_dir / "server.log")
+    env.callback(proc.stop)
+    client = Client("127.0.0.1", port, token=env.token)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if client.get("/")[0] == 200:
+                break
+        except OSError:
+            pass
+        if not proc.alive() or time.monotonic() > deadline:
+            raise RuntimeError("web server did not start:\n" + proc.log_tail())
+        time.sleep(0.2)
+    log(f"web server pid {proc.pid} on port {port}")
+    return proc, client
+
+
+def start_worker(env, concurrency: int, timeout: float = 60) -> Process:
+    celery_bin = ROOT / ".venv" / "bin" / "celery"
+    cmd = ([str(celery_bin)] if celery_bin.exists() else [env.python, "-m", "celery"]) + [
+        "-A", "l1site", "worker", f"--concurrency={concurrency}", "--pool=prefork",
+        "--loglevel=WARNING", "--without-gossip", "--without-mingle",
+        f"--hostname=artdag-bench-{env.sid}@%h"]
+    proc = Process("worker", cmd, env.env, env.data_dir / "worker.log")
+    env.callback(proc.stop)
+    # At WARNING the worker never logs "ready.", so ask it: a ping answered on
+    # the broadcast (pidbox) queue means its consumer loop is running. Our
+    # Redis db number holds no other worker.
+    app = Celery("artdag-bench-probe", broker=env.redis_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while not any(f"artdag-bench-{env.sid}@" in name
+                      for reply in app.control.ping(timeout=0.5) for name in reply):
+            if not proc.alive() or time.monotonic() > deadline:
+                raise RuntimeError("worker did not start:\n" + proc.log_tail())
+    finally:
+        app.close()
+    log(f"worker pid {proc.pid}, prefork concurrency {concurrency}")
+    return proc
