@@ -5,8 +5,8 @@ as much as any small read: resolve the recipe and input, compute the run id,
 find the row, serialize it. GET / (a few COUNT queries) is the yardstick.
 Both send the same token, each request on a new connection (see client.py).
 
-4b (information) is the cost of keep-alive against runserver: GET / on one
-reused connection vs GET / on a new connection each time.
+4b (information): GET / on one reused (keep-alive) connection vs GET / on a
+new connection each time, which shows what connection set-up costs.
 """
 
 from __future__ import annotations
@@ -68,8 +68,7 @@ def run(client, requests: int = REQUESTS) -> list[Row]:
                  f"{fmt_ms(percentile(gets, 0.9))}"),
         Row("4b. GET / p50 on a keep-alive connection vs a new connection per request",
             fmt_ms(kept), fmt_ms(fresh), kept / fresh, "info", None,
-            note=f"{KEEPALIVE_REQUESTS} each interleaved; runserver's split header/body writes "
-                 "+ Nagle + delayed ACK"),
+            note=f"{KEEPALIVE_REQUESTS} each interleaved"),
     ]
 
 

@@ -35,12 +35,18 @@ class Process:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def child_pid(self) -> int:
+        """The first child (gunicorn's worker, celery's pool process), else this pid."""
+        path = Path(f"/proc/{self.pid}/task/{self.pid}/children")
+        children = path.read_text().split() if path.exists() else []
+        return int(children[0]) if children else self.pid
+
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
         if self.alive():
-            self.popen.terminate()  # the worker's warm shutdown; runserver just exits
+            self.popen.terminate()  # warm shutdown for the worker and gunicorn alike
             try:
                 self.popen.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -57,8 +63,10 @@ class Process:
 
 def start_server(env, timeout: float = 60) -> tuple[Process, Client]:
     port = free_port()
-    proc = Process("server", [env.python, "manage.py", "runserver", "--noreload", "--insecure",
-                              f"127.0.0.1:{port}"], env.env, env.data_dir / "server.log")
+    # One gunicorn worker process, so its memory can be read from one pid.
+    proc = Process("server", [str(ROOT / "scripts" / "web.sh")],
+                   {**env.env, "BIND": f"127.0.0.1:{port}", "ARTDAG_WEB_WORKERS": "1"},
+                   env.data_dir / "server.log")
     env.callback(proc.stop)
     client = Client("127.0.0.1", port, token=env.token)
     deadline = time.monotonic() + timeout

@@ -65,8 +65,8 @@ Every figure is a ratio to a baseline measured in the same run, interleaved
 with it, median of repeats: the machine is small and shared, so absolute
 numbers move from run to run while the ratios hold. The suite runs against its
 own PostgreSQL database, Redis db number, data dir and queue, with the web
-server started as scripts/serve.sh does (`manage.py runserver --noreload
---insecure`) and one Celery worker process (prefork, concurrency 2), and
+server started as scripts/serve.sh does (scripts/web.sh: gunicorn, gthread,
+here one worker process) and one Celery worker process (prefork, concurrency 2), and
 removes all of it afterwards.
 
 1. `dog` on a 2048x2048 synthetic RGB picture: the engine's per-frame path

@@ -5,7 +5,6 @@ from __future__ import annotations
 import mimetypes
 import os
 from pathlib import Path
-from typing import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -16,7 +15,7 @@ from engine.errors import EngineError, TooLarge
 from l1site.errors import DomainError, NotFound
 
 from .models import CacheItem
-from .store import HashingWriter, cache_path, store_bytes, store_file
+from .store import HashingWriter, Progress, cache_path, store_bytes, store_file
 
 
 def _describe(content_hash: str, original_name: str) -> dict:
@@ -71,7 +70,7 @@ def cache_store_upload(writer: HashingWriter, *, name: str, owner) -> tuple[Cach
 
 
 def cache_import_local(path: Path, *, owner=None,
-                       progress: Callable[[int], object] | None = None) -> tuple[CacheItem, bool]:
+                       progress: Progress = None) -> tuple[CacheItem, bool]:
     """Import a file the operator names on the command line."""
     content_hash, size = store_file(path, progress)
     return cache_record(content_hash, size, origin=CacheItem.Origin.IMPORTED,

@@ -1,7 +1,7 @@
 """The cache's files: sharded paths and atomic writes.
 
-A file is written to CACHE_DIR/tmp while it is hashed, fsynced, then renamed
-to CACHE_DIR/ab/cd/<hash>. rename() is atomic on one filesystem, so a reader
+A file is written to CACHE_DIR/tmp, hashed, fsynced, then renamed to
+CACHE_DIR/ab/cd/<hash>. rename() is atomic on one filesystem, so a reader
 sees the whole file or none; a crash leaves at most a temp file behind.
 """
 
@@ -10,16 +10,25 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import BinaryIO, Callable
 
 from django.conf import settings
 
 CHUNK = 1024 * 1024
+KERNEL_COPY_STEP = 64 * CHUNK
+Progress = Callable[[int], object] | None
 
 
 def cache_path(content_hash: str) -> Path:
     return settings.CACHE_DIR / content_hash[:2] / content_hash[2:4] / content_hash
+
+
+def _temp_file():
+    tmp = settings.CACHE_DIR / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return tempfile.NamedTemporaryFile(dir=tmp, prefix="in-", delete=False)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -30,30 +39,39 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _publish(temp_name: str, content_hash: str) -> None:
+    """Move a complete, fsynced temp file to its place under its hash."""
+    final = cache_path(content_hash)
+    if final.exists():
+        # Same hash, same bytes: keep the file that is already there.
+        os.unlink(temp_name)
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(temp_name, 0o644)
+    os.replace(temp_name, final)
+    _fsync_dir(final.parent)
+
+
+def _discard(temp_name: str) -> None:
+    try:
+        os.unlink(temp_name)
+    except FileNotFoundError:
+        pass
+
+
 class HashingWriter:
-    """Write bytes to a temp file in the cache while hashing them."""
+    """Write streamed bytes (an upload, a render) to a temp file while hashing them."""
 
     def __init__(self) -> None:
-        tmp = settings.CACHE_DIR / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        self.file = tempfile.NamedTemporaryFile(dir=tmp, prefix="in-", delete=False)
+        self.file = _temp_file()
         self.digest = hashlib.sha3_256()
         self.size = 0
         self.done = False
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
         self.digest.update(chunk)
         self.file.write(chunk)
         self.size += len(chunk)
-
-    def copy_from(self, source: BinaryIO, progress: Callable[[int], object] | None = None) -> None:
-        # readinto one reused buffer: constant memory whatever the file size.
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
-        while n := source.readinto(buffer):
-            self.write(view[:n])
-            if progress:
-                progress(n)
 
     def commit(self) -> tuple[str, int]:
         """Make the file visible under its hash; returns (hash, size)."""
@@ -61,25 +79,14 @@ class HashingWriter:
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
-        final = cache_path(content_hash)
-        if final.exists():
-            # Same hash, same bytes: keep the file that is already there.
-            os.unlink(self.file.name)
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(self.file.name, 0o644)
-            os.replace(self.file.name, final)
-            _fsync_dir(final.parent)
+        _publish(self.file.name, content_hash)
         self.done = True
         return content_hash, self.size
 
     def abort(self) -> None:
         if not self.done:
             self.file.close()
-            try:
-                os.unlink(self.file.name)
-            except FileNotFoundError:
-                pass
+            _discard(self.file.name)
             self.done = True
 
 
@@ -92,11 +99,55 @@ def store_bytes(data: bytes) -> tuple[str, int]:
         writer.abort()
 
 
-def store_file(path: Path, progress: Callable[[int], object] | None = None) -> tuple[str, int]:
-    writer = HashingWriter()
+def _copy(source: BinaryIO, target: BinaryIO) -> None:
+    try:
+        # In-kernel copy: no round trip of every byte through Python.
+        while os.copy_file_range(source.fileno(), target.fileno(), KERNEL_COPY_STEP):
+            pass
+    except OSError:
+        # Not supported here (another filesystem type, an old kernel): copy by hand
+        # from wherever the kernel copy stopped.
+        if copied := target.tell():
+            source.seek(copied)
+        buffer = bytearray(CHUNK)
+        view = memoryview(buffer)
+        while n := source.readinto(buffer):
+            target.write(view[:n])
+    target.flush()
+
+
+def _hash_file(file: BinaryIO, progress: Progress) -> tuple[str, int]:
+    digest, size = hashlib.sha3_256(), 0
+    buffer = bytearray(CHUNK)  # one reused buffer: constant memory whatever the size
+    view = memoryview(buffer)
+    while n := file.readinto(buffer):
+        digest.update(view[:n])
+        size += n
+        if progress:
+            progress(n)
+    return digest.hexdigest(), size
+
+
+def store_file(path: Path, progress: Progress = None) -> tuple[str, int]:
+    """Import a file: copy it into the cache, then hash the copy.
+
+    Hashing our private copy, not the source, means the hash always names the
+    bytes we keep, even if someone rewrites the source during the import.
+    The copy's fsync runs on a second thread while the hash is computed.
+    """
+    temp = _temp_file()
     try:
         with open(path, "rb", buffering=0) as source:
-            writer.copy_from(source, progress)
-        return writer.commit()
-    finally:
-        writer.abort()
+            _copy(source, temp)
+        syncing = threading.Thread(target=os.fsync, args=(temp.fileno(),))
+        syncing.start()
+        with open(temp.name, "rb", buffering=0) as copy:
+            content_hash, size = _hash_file(copy, progress)
+        syncing.join()
+        temp.close()
+        _publish(temp.name, content_hash)
+        return content_hash, size
+    except BaseException:
+        temp.close()
+        _discard(temp.name)
+        raise

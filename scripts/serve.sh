@@ -12,6 +12,6 @@ trap stop INT TERM EXIT
 "$BIN/celery" -A l1site worker --loglevel=INFO --concurrency="${ARTDAG_WORKER_CONCURRENCY:-2}" &
 pids+=($!)
 echo "artdag L1 on http://127.0.0.1:${PORT}/  (API docs: /docs)  Ctrl-C stops server and worker"
-"$BIN/python" manage.py runserver --noreload --insecure "0.0.0.0:${PORT}" &
+scripts/web.sh &
 pids+=($!)
 wait -n
