@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 
 from cache.services import cache_get
-from l1site.errors import DomainError
+from l1site.exceptions import DomainError
 
 from .models import Asset
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from engine import media
 from engine.canonical import is_content_hash
 from engine.errors import EngineError, TooLarge
-from l1site.errors import DomainError, NotFound
+from l1site.exceptions import DomainError, NotFound
 
 from .models import CacheItem
 from .store import HashingWriter, Progress, cache_path, store_bytes, store_file

@@ -6,7 +6,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from l1site.errors import DomainError
+from l1site.exceptions import DomainError
 from l1site.pagination import NewestFirst
 
 from . import download, services

@@ -17,27 +17,9 @@ from rest_framework.views import exception_handler
 
 from engine.errors import EngineError, TooLarge
 
+from .exceptions import DomainError
+
 log = logging.getLogger(__name__)
-
-
-class DomainError(Exception):
-    """A request the domain refuses: carries an HTTP status and a code."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "bad_request"
-
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
-                 details: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.code
-        self.status_code = status_code or self.status_code
-        self.details = details or {}
-
-
-class NotFound(DomainError):
-    status_code = status.HTTP_404_NOT_FOUND
-    code = "not_found"
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:

@@ -75,6 +75,7 @@ for _root in IMPORT_ROOTS:
     if not _root.is_absolute():
         raise ImproperlyConfigured(f"ARTDAG_IMPORT_ROOTS entries must be absolute paths, got {_root}")
 MAX_UPLOAD_BYTES = env_int("ARTDAG_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1)
+MAX_JSON_BYTES = env_int("ARTDAG_MAX_JSON_BYTES", 1024 * 1024, minimum=1024)
 MAX_PIXELS = env_int("ARTDAG_MAX_PIXELS", 100_000_000, minimum=1)
 L1_ACTOR = env_str("L1_ACTOR", f"@{getpass.getuser()}@{socket.gethostname()}")
 PORT = env_int("PORT", 8100, minimum=1)
@@ -114,6 +115,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "l1site.middleware.RefuseNulBytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,7 +160,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser",
+    "DEFAULT_PARSER_CLASSES": ["l1site.parsers.BoundedJSONParser",
                                "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "l1site.errors.api_exception_handler",

@@ -19,7 +19,7 @@ from engine import effects, recipe as engine_recipe
 from engine.canonical import is_content_hash
 from engine.errors import EngineError
 from engine.render import render
-from l1site.errors import DomainError
+from l1site.exceptions import DomainError
 
 from . import identity
 from .models import Recipe, Run

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from engine import effects
-from l1site.errors import DomainError
+from l1site.exceptions import DomainError
 from l1site.pagination import ByName, NewestFirst
 
 from . import services

@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from cache.store import cache_path
 from engine.errors import EngineError
-from l1site.errors import DomainError
+from l1site.exceptions import DomainError
 from runs.models import Run
 from runs.services import run_submit
 
