@@ -63,7 +63,15 @@ def cache_store_bytes(data: bytes, *, origin: str, name: str = "", owner=None) -
     return cache_record(content_hash, size, origin=origin, original_name=name, owner=owner)[0]
 
 
+def _refuse_empty(size: int) -> None:
+    # An empty file is always a mistake (a failed export, a wrong path), and
+    # nothing can render it: say so instead of caching it.
+    if size == 0:
+        raise DomainError("the file is empty", code="empty_file")
+
+
 def cache_store_upload(writer: HashingWriter, *, name: str, owner) -> tuple[CacheItem, bool]:
+    _refuse_empty(writer.size)
     content_hash, size = writer.commit()
     return cache_record(content_hash, size, origin=CacheItem.Origin.UPLOADED,
                         original_name=name, owner=owner)
@@ -105,6 +113,7 @@ def resolve_import_path(raw: str) -> Path:
 
 def cache_import_path(raw: str, *, owner) -> tuple[CacheItem, bool]:
     path = resolve_import_path(raw)
+    _refuse_empty(path.stat().st_size)
     try:
         return cache_import_local(path, owner=owner)
     except PermissionError:

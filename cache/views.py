@@ -40,7 +40,10 @@ class CacheListUpload(generics.ListAPIView):
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared > settings.MAX_UPLOAD_BYTES + 64 * 1024:  # room for multipart framing
             raise too_large()
-        upload = request.data.get("file")
+        files = request.data.getlist("file") if hasattr(request.data, "getlist") else []
+        if len(files) > 1:
+            raise DomainError("send one file per request", code="one_file_only")
+        upload = files[0] if files else None
         if not isinstance(upload, CacheUploadedFile):
             raise DomainError("send the file as multipart/form-data in a field named 'file'",
                               code="file_required")

@@ -205,3 +205,32 @@ def test_head_gives_the_headers_without_the_body(artist_api):
     response = artist_api.head(f"/cache/{digest}")
     assert response.status_code == 200
     assert response["Content-Length"] == str(len(data)) and response.content == b""
+
+
+def test_an_empty_upload_is_refused(artist_api):
+    response = upload(artist_api, b"")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "empty_file"
+    assert CacheItem.objects.count() == 0
+
+
+def test_two_files_in_one_upload_are_refused_and_neither_is_kept(artist_api):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    before = cache_files()
+    response = artist_api.post("/cache", {"file": [SimpleUploadedFile("a.png", images.png(seed=1)),
+                                                   SimpleUploadedFile("b.png", images.png(seed=2))]},
+                               format="multipart")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "one_file_only"
+    assert cache_files() == before and CacheItem.objects.count() == 0
+
+
+def test_a_multipart_body_without_a_boundary_is_400(artist_api):
+    response = artist_api.post("/cache", b"xxxx", content_type="multipart/form-data")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "parse_error"
+
+
+def test_importing_an_empty_file_is_refused(staff_api):
+    path = settings.IMPORT_ROOTS[0] / "empty.bin"
+    path.write_bytes(b"")
+    response = staff_api.post(f"/cache/import?path={path}")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "empty_file"

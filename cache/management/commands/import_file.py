@@ -27,7 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("paths", nargs="+")
 
     def handle(self, *args, **options):
-        files = _expand(options["paths"])
+        found = _expand(options["paths"])
+        files = [p for p in found if p.stat().st_size > 0]
+        if skipped := len(found) - len(files):
+            self.stderr.write(f"skipping {skipped} empty file(s)")
         total = sum(p.stat().st_size for p in files)
         new = 0
         with tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr,
