@@ -2,7 +2,7 @@ import pytest
 
 from assets.models import Asset
 from tests import images
-from tests.runs.helpers import upload
+from tests.helpers import upload
 
 pytestmark = pytest.mark.django_db
 

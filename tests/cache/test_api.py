@@ -9,23 +9,14 @@ from django.conf import settings
 from cache.models import CacheItem
 from cache.store import cache_path
 from tests import images
+from tests.helpers import cache_files, post_file
 
 pytestmark = pytest.mark.django_db
 
 
-def cache_files() -> set[str]:
-    return {p.name for p in settings.CACHE_DIR.rglob("*") if p.is_file()}
-
-
-def upload(client, data: bytes, name: str = "in.png"):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return client.post("/cache", {"file": SimpleUploadedFile(name, data)}, format="multipart")
-
-
 def test_an_upload_is_stored_under_the_sha3_of_its_bytes(artist_api):
     data = images.png()
-    response = upload(artist_api, data)
+    response = post_file(artist_api, data)
     assert response.status_code == 201, response.json()
     body = response.json()
     digest = hashlib.sha3_256(data).hexdigest()
@@ -38,14 +29,14 @@ def test_an_upload_is_stored_under_the_sha3_of_its_bytes(artist_api):
 
 def test_uploading_the_same_bytes_again_answers_200_with_the_same_item(artist_api):
     data = images.png(seed=3)
-    first = upload(artist_api, data).json()
-    again = upload(artist_api, data, name="other-name.png")
+    first = post_file(artist_api, data).json()
+    again = post_file(artist_api, data, name="other-name.png")
     assert again.status_code == 200 and again.json()["content_hash"] == first["content_hash"]
     assert CacheItem.objects.count() == 1
 
 
 def test_the_server_hashes_bytes_itself_and_ignores_the_client_filename_type(artist_api):
-    body = upload(artist_api, b"plain text, named like an image", name="evil.html").json()
+    body = post_file(artist_api, b"plain text, named like an image", name="evil.html").json()
     assert body["media_type"] == "text/html"  # from the name, since it is no image...
     response = artist_api.get(body["url"])
     # ...so it is never served inline on our origin.
@@ -55,7 +46,7 @@ def test_the_server_hashes_bytes_itself_and_ignores_the_client_filename_type(art
 
 def test_anonymous_uploads_are_refused_and_nothing_is_written(api):
     before = cache_files()
-    response = upload(api, images.png(seed=9))
+    response = post_file(api, images.png(seed=9))
     assert response.status_code in (401, 403)
     assert response.json()["error"]["message"]
     assert cache_files() == before and CacheItem.objects.count() == 0
@@ -64,7 +55,7 @@ def test_anonymous_uploads_are_refused_and_nothing_is_written(api):
 def test_an_upload_over_the_size_limit_is_413_and_leaves_no_file(artist_api, settings):
     settings.MAX_UPLOAD_BYTES = 1000
     before = cache_files()
-    response = upload(artist_api, os.urandom(5000))
+    response = post_file(artist_api, os.urandom(5000))
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "upload_too_large"
     assert cache_files() == before and CacheItem.objects.count() == 0
@@ -77,7 +68,7 @@ def test_a_post_without_a_file_field_is_400(artist_api):
 
 
 def test_listing_is_newest_first_and_paginated(artist_api):
-    hashes = [upload(artist_api, images.png(seed=s)).json()["content_hash"] for s in range(3)]
+    hashes = [post_file(artist_api, images.png(seed=s)).json()["content_hash"] for s in range(3)]
     page = artist_api.get("/cache?limit=2").json()
     assert [i["content_hash"] for i in page["results"]] == hashes[::-1][:2]
     rest = artist_api.get(page["next"]).json()
@@ -85,8 +76,8 @@ def test_listing_is_newest_first_and_paginated(artist_api):
 
 
 def test_listing_filters_by_media_type_and_origin(artist_api):
-    upload(artist_api, images.png())
-    upload(artist_api, images.encode(images.pattern(), "JPEG"), "x.jpg")
+    post_file(artist_api, images.png())
+    post_file(artist_api, images.encode(images.pattern(), "JPEG"), "x.jpg")
     assert {i["media_type"] for i in artist_api.get("/cache?media_type=image/jpeg").json()["results"]} == {"image/jpeg"}
     assert len(artist_api.get("/cache?media_type=image/").json()["results"]) == 2
     assert artist_api.get("/cache?origin=rendered").json()["results"] == []
@@ -97,7 +88,7 @@ class TestDownload:
     @pytest.fixture
     def item(self, artist_api):
         data = images.png(120, 90)
-        return data, upload(artist_api, data).json()["content_hash"]
+        return data, post_file(artist_api, data).json()["content_hash"]
 
     def test_download_gives_the_bytes_with_type_etag_and_immutable_caching(self, api, item):
         data, digest = item
@@ -201,14 +192,14 @@ class TestImport:
 
 def test_head_gives_the_headers_without_the_body(artist_api):
     data = images.png(seed=11)
-    digest = upload(artist_api, data).json()["content_hash"]
+    digest = post_file(artist_api, data).json()["content_hash"]
     response = artist_api.head(f"/cache/{digest}")
     assert response.status_code == 200
     assert response["Content-Length"] == str(len(data)) and response.content == b""
 
 
 def test_an_empty_upload_is_refused(artist_api):
-    response = upload(artist_api, b"")
+    response = post_file(artist_api, b"")
     assert response.status_code == 400 and response.json()["error"]["code"] == "empty_file"
     assert CacheItem.objects.count() == 0
 

@@ -7,7 +7,7 @@ from engine.recipe import effect_hashes
 from runs import services
 from runs.models import Recipe, Run
 from tests import images
-from tests.runs.helpers import upload
+from tests.helpers import upload
 
 pytestmark = pytest.mark.django_db
 

@@ -1,18 +1,13 @@
 """Bad requests to POST /runs: a clear 4xx JSON error, and nothing written."""
 
 import pytest
-from django.conf import settings
 
 from cache.models import CacheItem
 from runs.models import Run
 from tests import images
-from tests.runs.helpers import upload
+from tests.helpers import cache_files, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def cache_files() -> set[str]:
-    return {p.name for p in settings.CACHE_DIR.rglob("*") if p.is_file()}
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from runs.demo import seed_demo
 from runs.models import Run
 from tests import images
 from tests.factories import UserFactory
-from tests.runs.helpers import upload, wait_for_run
+from tests.helpers import upload, wait_for_run
 
 pytestmark = pytest.mark.worker
 

@@ -1,12 +1,25 @@
+"""Steps many tests share: uploading, waiting for a run, looking at the cache dir."""
+
 import time
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 
+def post_file(client, data: bytes, name: str = "in.png"):
+    return client.post("/cache", {"file": SimpleUploadedFile(name, data)}, format="multipart")
+
+
 def upload(client, data: bytes, name: str = "in.png") -> str:
-    response = client.post("/cache", {"file": SimpleUploadedFile(name, data)}, format="multipart")
+    response = post_file(client, data, name)
     assert response.status_code in (200, 201), response.json()
     return response.json()["content_hash"]
+
+
+def cache_files() -> set[str]:
+    """Every file under the cache dir, temp files included: what "nothing
+    written" is checked against."""
+    return {p.name for p in settings.CACHE_DIR.rglob("*") if p.is_file()}
 
 
 def wait_for_run(client, run_id: str, timeout: float = 90) -> dict:
