@@ -109,8 +109,8 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
         if queued:
             # robust: if the broker is down the run stays pending, not lost.
             transaction.on_commit(lambda: _queue(run_id, task_id), robust=True)
-    if not created:
-        run.refresh_from_db()
+    if queued and not created:
+        run.refresh_from_db()  # the retry's conditional update changed the row
     return run, queued
 
 

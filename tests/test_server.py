@@ -37,6 +37,13 @@ def test_api_docs_and_schema_are_served_without_a_network(api):
         assert path in paths
 
 
+def test_the_openapi_schema_validates_without_warnings(capsys):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn")
+    assert "openapi: 3" in capsys.readouterr().out
+
+
 def test_recipes_list_their_effect_chain_and_parameters(api, demo):
     recipes = {r["name"]: r for r in api.get("/recipes").json()["results"]}
     assert {"dog", "identity"} <= set(recipes)
