@@ -11,7 +11,7 @@ trap stop INT TERM EXIT
 
 "$BIN/celery" -A l1site worker --loglevel=INFO --concurrency="${ARTDAG_WORKER_CONCURRENCY:-2}" &
 pids+=($!)
-echo "artdag L1 on http://127.0.0.1:${PORT}/  (API docs: /docs)  Ctrl-C stops server and worker"
+echo "artdag L1 on http://127.0.0.1:${PORT}/  (API docs: /docs; data: ${ARTDAG_DATA_DIR:-~/.artdag})  Ctrl-C stops server and worker"
 scripts/web.sh &
 pids+=($!)
 wait -n
