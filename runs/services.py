@@ -105,7 +105,7 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
         # lets only one of several concurrent retries through.
         queued = created or bool(Run.objects.filter(pk=run_id, status=Run.Status.FAILED).update(
             status=Run.Status.PENDING, error="", task_id=task_id, started_at=None,
-            finished_at=None))
+            finished_at=None, attempts=0))
         if queued:
             # robust: if the broker is down the run stays pending, not lost.
             transaction.on_commit(lambda: _queue(run_id, task_id), robust=True)
@@ -152,6 +152,13 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
     if not claimed:
         return None
     run = Run.objects.select_related("recipe", "owner").get(pk=run_id)
+    if run.attempts > settings.MAX_RENDER_ATTEMPTS:
+        # Each earlier delivery died with its worker (the message came back
+        # through reject_on_worker_lost): an input that kills workers must not
+        # loop forever.
+        _fail(run_id, f"gave up after {settings.MAX_RENDER_ATTEMPTS} attempts: the worker "
+                      "rendering this run stopped each time (out of memory, or killed)")
+        return None
     try:
         if run.recipe.definition_hash != run.recipe_hash:
             raise DomainError("the recipe changed after this run was submitted; submit it again")

@@ -66,13 +66,22 @@ def test_a_render_whose_recipe_changed_after_submission_fails_with_a_reason(demo
     assert run.finished_at is not None and run.attempts == 1
 
 
+def test_a_run_whose_workers_keep_dying_is_failed_after_the_attempt_cap(demo, settings):
+    run, _ = services.run_submit(recipe="invert", inputs=["cat"])
+    Run.objects.filter(pk=run.pk).update(status="running", attempts=settings.MAX_RENDER_ATTEMPTS)
+    assert services.run_render(run.id, task_id="t-again") is None
+    run.refresh_from_db()
+    assert run.status == "failed" and "gave up after 3 attempts" in run.error
+    assert run.output_id is None
+
+
 def test_asking_again_for_a_failed_run_queues_it_again(demo, django_capture_on_commit_callbacks):
     run, _ = services.run_submit(recipe="invert", inputs=["cat"])
-    Run.objects.filter(pk=run.pk).update(status="failed", error="worker lost")
+    Run.objects.filter(pk=run.pk).update(status="failed", error="worker lost", attempts=3)
     with django_capture_on_commit_callbacks() as queued:
         again, was_queued = services.run_submit(recipe="invert", inputs=["cat"])
     assert was_queued and len(queued) == 1
-    assert again.status == "pending" and again.error == ""
+    assert again.status == "pending" and again.error == "" and again.attempts == 0
 
 
 def test_rendering_in_process_completes_the_run_with_output_and_provenance(demo):
