@@ -1,0 +1,78 @@
+"""`make run`'s mode: no outside service at all. SQLite and a filesystem queue
+in the data dir, the gunicorn server and a real worker started by serve.sh."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def embedded_env(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ARTDAG_CACHE_DIR",
+                        "ARTDAG_IMPORT_ROOTS", "ARTDAG_QUEUE")}
+    env.update(ARTDAG_DATA_DIR=str(tmp_path / "data"), PORT=str(free_port()))
+    return env
+
+
+def manage(env, *args, timeout=300):
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        return json.load(reply)
+
+
+def test_the_embedded_server_and_worker_render_with_no_outside_service(embedded_env):
+    assert manage(embedded_env, "migrate", "--noinput").returncode == 0
+    assert manage(embedded_env, "seed_demo").returncode == 0
+    base = f"http://127.0.0.1:{embedded_env['PORT']}"
+    server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=embedded_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                info = get_json(base + "/")
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, \
+                    server.stdout.read().decode(errors="replace")[-3000:]
+                time.sleep(0.3)
+        assert info["counts"]["assets"] == 1
+
+        rendered = manage(embedded_env, "render", "dog", "cat", "--sync", "--timeout", "120")
+        assert rendered.returncode == 0, rendered.stderr
+        output = rendered.stdout.strip()
+        runs = get_json(base + "/runs")["results"]
+        assert runs[0]["status"] == "completed" and runs[0]["output_hash"] == output
+        with urllib.request.urlopen(f"{base}/cache/{output}", timeout=10) as reply:
+            assert reply.headers["Content-Type"] == "image/png" and len(reply.read()) > 1000
+    finally:
+        # Ctrl-C: the script stops the server and the worker, and exits.
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise
+    leftovers = subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "serve.sh left processes running after Ctrl-C"
