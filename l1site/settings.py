@@ -169,6 +169,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "artdag L1",
     "DESCRIPTION": "Rendering server of the Art DAG: content-addressed cache, assets, recipes, runs.",
     "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

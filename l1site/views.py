@@ -13,7 +13,7 @@ from runs.models import Recipe, Run
 class ServerInfo(APIView):
     """What this server is, what it holds, and where to go next."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict}, tags=["server"])
     def get(self, request):
         by_status = dict(Run.objects.values_list("status").annotate(n=Count("id")))
         return Response({
