@@ -158,7 +158,3 @@ def encode(media: Media, fmt: str | None = None) -> bytes:
             options["disposal"] = 2
     images[0].save(out, format=fmt, **options)
     return out.getvalue()
-
-
-def media_type_for(fmt: str) -> str:
-    return FORMATS[fmt.upper()]

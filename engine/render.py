@@ -18,10 +18,6 @@ class Rendered:
     passthrough: int | None
     format: str | None
 
-    @property
-    def media_type(self) -> str | None:
-        return media.media_type_for(self.format) if self.format else None
-
 
 def _is_noop(definition: dict, first_format: str | None) -> bool:
     fmt = definition["output_format"]

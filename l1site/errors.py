@@ -7,8 +7,6 @@ DRF exceptions, our domain errors and Django's own 404/500 all leave here.
 
 from __future__ import annotations
 
-import logging
-
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -18,9 +16,6 @@ from rest_framework.views import exception_handler
 from engine.errors import EngineError, TooLarge
 
 from .exceptions import DomainError
-
-log = logging.getLogger(__name__)
-
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}

@@ -17,7 +17,7 @@ from runs.demo import seed_demo
 from runs.models import Run
 from tests import images
 from tests.factories import UserFactory
-from tests.helpers import upload, wait_for_run
+from tests.helpers import cache_files, upload, wait_for_run
 
 pytestmark = pytest.mark.worker
 
@@ -66,13 +66,12 @@ def test_a_run_is_rendered_by_a_worker_and_lands_in_the_cache_with_provenance(to
 
 def test_identity_returns_the_input_hash_and_copies_nothing(token_api):
     cat = token_api.get("/assets/cat").json()["content_hash"]
-    files_before = sorted(p.name for p in cache_path(cat).parent.parent.parent.rglob("*") if p.is_file())
+    files_before = cache_files()
     run_id = token_api.post("/runs", {"recipe": "identity", "inputs": ["cat"]},
                             format="json").json()["run_id"]
     run = wait_for_run(token_api, run_id)
     assert run["status"] == "completed" and run["output_hash"] == cat
-    files_after = sorted(p.name for p in cache_path(cat).parent.parent.parent.rglob("*") if p.is_file())
-    assert files_after == files_before
+    assert cache_files() == files_before
 
 
 def test_asking_for_a_completed_run_again_answers_at_once_and_dispatches_nothing(token_api):
