@@ -25,6 +25,8 @@ class CacheItem(models.Model):
     height = models.PositiveIntegerField(null=True, blank=True)
     frames = models.PositiveIntegerField(null=True, blank=True)
     decode_error = models.TextField(blank=True)
+    # Pinned items are kept by garbage collection even when nothing refers to them.
+    pinned = models.BooleanField(default=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="cache_items")
     created_at = models.DateTimeField(default=timezone.now)

@@ -15,7 +15,7 @@ from engine.errors import EngineError, TooLarge
 from l1site.exceptions import DomainError, NotFound
 
 from .models import CacheItem
-from .store import HashingWriter, Progress, cache_path, store_bytes, store_file
+from .store import HashingWriter, Progress, cache_path, hash_file, store_bytes, store_file
 
 
 def _describe(content_hash: str, original_name: str) -> dict:
@@ -129,3 +129,15 @@ def cache_get(content_hash: str) -> CacheItem:
     if item is None or not cache_path(content_hash).exists():
         raise NotFound(f"no cached content with hash {content_hash}")
     return item
+
+
+def cache_verify_item(item: CacheItem, progress: Progress = None) -> str:
+    """Re-hash one stored file: "ok", "missing", or "corrupt" (bytes that no
+    longer hash to their name)."""
+    path = cache_path(item.content_hash)
+    try:
+        with open(path, "rb", buffering=0) as file:
+            content_hash, _ = hash_file(file, progress)
+    except FileNotFoundError:
+        return "missing"
+    return "ok" if content_hash == item.content_hash else "corrupt"

@@ -116,7 +116,7 @@ def _copy(source: BinaryIO, target: BinaryIO) -> None:
     target.flush()
 
 
-def _hash_file(file: BinaryIO, progress: Progress) -> tuple[str, int]:
+def hash_file(file: BinaryIO, progress: Progress) -> tuple[str, int]:
     digest, size = hashlib.sha3_256(), 0
     buffer = bytearray(CHUNK)  # one reused buffer: constant memory whatever the size
     view = memoryview(buffer)
@@ -142,7 +142,7 @@ def store_file(path: Path, progress: Progress = None) -> tuple[str, int]:
         syncing = threading.Thread(target=os.fsync, args=(temp.fileno(),))
         syncing.start()
         with open(temp.name, "rb", buffering=0) as copy:
-            content_hash, size = _hash_file(copy, progress)
+            content_hash, size = hash_file(copy, progress)
         syncing.join()
         temp.close()
         _publish(temp.name, content_hash)

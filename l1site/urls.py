@@ -4,7 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assets.views import AssetDetail, AssetListCreate
 from cache.views import CacheContent, CacheImport, CacheListUpload
-from runs.views import EffectList, RecipeDetail, RecipeList, RunDetail, RunListCreate
+from runs.views import (EffectList, RecipeDetail, RecipeList, RunCancel, RunDetail,
+                        RunListCreate)
 
 from .views import ServerInfo
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", ServerInfo.as_view(), name="server-info"),
     path("runs", RunListCreate.as_view(), name="runs"),
     path("runs/<str:run_id>", RunDetail.as_view(), name="run-detail"),
+    path("runs/<str:run_id>/cancel", RunCancel.as_view(), name="run-cancel"),
     path("cache", CacheListUpload.as_view(), name="cache"),
     path("cache/import", CacheImport.as_view(), name="cache-import"),
     path("cache/<str:content_hash>", CacheContent.as_view(), name="cache-content"),

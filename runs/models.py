@@ -33,6 +33,10 @@ class Run(models.Model):
         RUNNING = "running"
         COMPLETED = "completed"
         FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    # States a run leaves only when someone asks for it again.
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
     id = models.CharField(max_length=64, primary_key=True)
     recipe = models.ForeignKey(Recipe, on_delete=models.PROTECT, related_name="runs")
@@ -50,6 +54,8 @@ class Run(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="runs")
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -19,13 +19,14 @@ class RunSerializer(serializers.ModelSerializer):
     recipe = serializers.CharField(source="recipe_name")
     output_hash = serializers.CharField(source="output_id", allow_null=True)
     owner = serializers.CharField(source="owner.username", default=None)
+    cancelled_by = serializers.CharField(source="cancelled_by.username", default=None)
     duration_seconds = serializers.FloatField(allow_null=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
         fields = ["run_id", "url", "recipe", "recipe_hash", "inputs", "output_name", "status",
-                  "error", "output_hash", "task_id", "attempts", "owner", "created_at",
+                  "error", "output_hash", "task_id", "attempts", "owner", "cancelled_by", "created_at",
                   "started_at", "finished_at", "duration_seconds", "provenance"]
         read_only_fields = fields
 

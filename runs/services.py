@@ -19,7 +19,7 @@ from engine import effects, recipe as engine_recipe
 from engine.canonical import is_content_hash
 from engine.errors import EngineError
 from engine.render import render
-from l1site.exceptions import DomainError
+from l1site.exceptions import DomainError, NotFound
 
 from . import identity
 from .models import Recipe, Run
@@ -101,17 +101,57 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
             "owner": owner if getattr(owner, "is_authenticated", False) else None,
             "task_id": task_id,
         })
-        # A failed run is tried again when asked again; the conditional update
-        # lets only one of several concurrent retries through.
-        queued = created or bool(Run.objects.filter(pk=run_id, status=Run.Status.FAILED).update(
+        # A failed or cancelled run is tried again when asked again; the
+        # conditional update lets only one of several concurrent retries through.
+        queued = created or bool(Run.objects.filter(
+            pk=run_id, status__in=[Run.Status.FAILED, Run.Status.CANCELLED]).update(
             status=Run.Status.PENDING, error="", task_id=task_id, started_at=None,
-            finished_at=None, attempts=0))
+            finished_at=None, attempts=0, cancelled_by=None))
         if queued:
             # robust: if the broker is down the run stays pending, not lost.
             transaction.on_commit(lambda: _queue(run_id, task_id), robust=True)
     if queued and not created:
         run.refresh_from_db()  # the retry's conditional update changed the row
     return run, queued
+
+
+def run_get(run_id: str) -> Run:
+    run = Run.objects.select_related("owner", "cancelled_by").filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"no run with id {run_id}")
+    return run
+
+
+def may_change(user, obj) -> bool:
+    """Owners and staff may act on a run (cancel, publish); others only read it."""
+    return bool(user and user.is_authenticated and (user.is_staff or obj.owner_id == user.pk))
+
+
+def run_cancel(run_id: str, *, by) -> Run:
+    """Cancel a pending or running run. A pending run never starts (the
+    worker's claim skips it); a running one has its task terminated, and its
+    late result is not recorded because completion only updates running rows."""
+    run = run_get(run_id)
+    if not may_change(by, run):
+        raise DomainError("only the run's owner or staff may cancel it",
+                          code="permission_denied", status_code=403)
+    cancelled = Run.objects.filter(
+        pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]).update(
+        status=Run.Status.CANCELLED, cancelled_by=by, finished_at=timezone.now(),
+        error=f"cancelled by {by.username}")
+    if not cancelled:
+        run.refresh_from_db()
+        raise DomainError(f"run is {run.status}; only pending or running runs can be cancelled",
+                          code="not_cancellable", status_code=409)
+    if run.task_id:
+        from l1site.celery import app
+
+        # Terminating only reaches a worker that holds the task; revoking also
+        # drops the message if it is still queued.
+        transaction.on_commit(lambda: app.control.revoke(run.task_id, terminate=True),
+                              robust=True)
+    run.refresh_from_db()
+    return run
 
 
 def _fail(run_id: str, message: str) -> None:

@@ -50,6 +50,14 @@ class RunDetail(generics.RetrieveAPIView):
     lookup_url_kwarg = "run_id"
 
 
+class RunCancel(APIView):
+    """Cancel a pending or running run (its owner or staff)."""
+
+    @extend_schema(request=None, responses={200: RunSerializer})
+    def post(self, request, run_id):
+        return Response(RunSerializer(services.run_cancel(run_id, by=request.user)).data)
+
+
 class RecipeList(generics.ListAPIView):
     """Recipes with their effect chains and parameters."""
 

@@ -28,6 +28,6 @@ def wait_for_run(client, run_id: str, timeout: float = 90) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         body = client.get(f"/runs/{run_id}").json()
-        if body["status"] in ("completed", "failed") or time.monotonic() > deadline:
+        if body["status"] in ("completed", "failed", "cancelled") or time.monotonic() > deadline:
             return body
         time.sleep(0.1)

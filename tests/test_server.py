@@ -18,7 +18,8 @@ def test_server_info_names_the_server_its_identity_counts_and_links(api, demo):
     assert body["software"]["name"] == "infra:artdag" and len(body["software"]["content_hash"]) == 64
     assert body["hardware"]["name"].startswith("infra:")
     assert body["counts"]["assets"] == 1 and body["counts"]["recipes"] >= 2
-    assert body["counts"]["runs"] == {"pending": 0, "running": 0, "completed": 0, "failed": 0}
+    assert body["counts"]["runs"] == {"pending": 0, "running": 0, "completed": 0, "failed": 0,
+                                    "cancelled": 0}
     for link in ("/runs", "/cache", "/assets", "/recipes", "/docs"):
         assert link in body["links"].values()
 
