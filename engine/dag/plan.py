@@ -1,0 +1,157 @@
+"""From a validated recipe and a run's inputs to the steps to execute, each
+with its cache id.
+
+A step's cache id is ``hash_object`` (engine.canonical) of::
+
+    {"type": "EFFECT",                      # node type
+     "config": {...},                       # after defaults and run params
+     "impl": "<sha3>",                      # hash of the executor's code
+     "inputs": ["<cache id>", ...]}         # in order; {slot: id} for slots
+
+A SOURCE step's cache id is the content hash of its bytes (never a path), so
+the same file reached by asset name or by hash plans identically, and a
+change to one parameter changes the ids of that step and of what depends on
+it, nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable
+
+from engine import effects
+from engine.canonical import hash_object, is_content_hash
+from engine.errors import InvalidParams
+
+from . import nodes
+from .validate import check_param_values
+
+
+@dataclass(frozen=True)
+class Step:
+    node: str
+    type: str
+    config: dict[str, Any]
+    inputs: list[str] | dict[str, str]      # cache ids of the steps it reads
+    cache_id: str
+    depends_on: tuple[str, ...] = field(default=())  # node ids, for scheduling
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: list[Step]                      # in an order where inputs come first
+    outputs: dict[str, str]                # output name -> cache id
+
+    def step(self, node: str) -> Step:
+        return next(s for s in self.steps if s.node == node)
+
+
+@lru_cache(maxsize=None)
+def impl_hash(type_name: str) -> str:
+    """Hash of a node type's executor source plus the shared media helpers."""
+    module = importlib.import_module(nodes.TYPES[type_name].executor_module)
+    shared = importlib.import_module("engine.dag.ops._values")
+    return hash_object({"type": type_name, "source": inspect.getsource(module),
+                        "shared": inspect.getsource(shared)})
+
+
+def _node_impl(node: dict) -> str:
+    if node["type"] == "EFFECT":
+        effect = effects.get_effect(node["config"]["effect"])
+        return hash_object([impl_hash("EFFECT"), effect.content_hash])
+    if node["type"] == "MAP":
+        inner = sorted({_node_impl(n) for n in node["config"]["graph"]["nodes"]})
+        return hash_object([impl_hash("MAP"), inner])
+    return impl_hash(node["type"])
+
+
+def _bind_inputs(recipe: dict, given: Any) -> dict[str, Any]:
+    names = recipe["dag"]["inputs"]
+    if isinstance(given, list):
+        if len(given) != len(names):
+            raise InvalidParams(f"recipe '{recipe['name']}' takes {len(names)} input(s) "
+                                f"({', '.join(names)}), got {len(given)}")
+        given = dict(zip(names, given))
+    if not isinstance(given, dict):
+        raise InvalidParams("inputs must be a list, or an object of input name to hash(es)")
+    missing = [n for n in names if n not in given]
+    extra = sorted(set(given) - set(names))
+    if missing or extra:
+        raise InvalidParams("inputs: " + "; ".join(
+            ([f"missing {', '.join(missing)}"] if missing else [])
+            + ([f"unknown {', '.join(extra)}"] if extra else [])))
+    return given
+
+
+def build(recipe: dict, *, inputs: Any, params: Any = None,
+          resolve: Callable[[str], str] | None = None) -> Plan:
+    """Plan a run. ``resolve`` turns an asset name (or any input reference
+    that is not a content hash) into a content hash, raising on unknown ones."""
+    values = check_param_values(recipe["params"], params)
+    bound = _bind_inputs(recipe, inputs)
+
+    def content(ref: Any) -> str:
+        if is_content_hash(ref):
+            return ref
+        if resolve is None or not isinstance(ref, str):
+            raise InvalidParams(f"{ref!r} is not a content hash")
+        return resolve(ref)
+
+    return _plan_dag(recipe["dag"], values, lambda name: bound[name], content)
+
+
+def _source_id(config: dict, binding: Callable[[str], Any], content) -> str:
+    if config.get("input"):
+        value = binding(config["name"])
+        if config.get("list"):
+            if not isinstance(value, list) or not value:
+                raise InvalidParams(f"input '{config['name']}' takes a non-empty list")
+            # A list is stored as its manifest; its bytes are this canonical form.
+            return hash_object({"items": [content(v) for v in value]})
+        if isinstance(value, list):
+            raise InvalidParams(f"input '{config['name']}' takes one item, not a list")
+        return content(value)
+    return content(config.get("hash") or config.get("asset"))
+
+
+def _plan_dag(dag: dict, values: dict, binding, content) -> Plan:
+    by_id = {n["id"]: n for n in dag["nodes"]}
+    ids: dict[str, str] = {}
+    steps: list[Step] = []
+    pending = sorted(by_id)
+    # The graph was checked acyclic; repeat passes until every node is placed.
+    while pending:
+        waiting = []
+        for node_id in pending:
+            node = by_id[node_id]
+            refs = node["inputs"]
+            deps = list(refs.values()) if isinstance(refs, dict) else list(refs)
+            if any(d not in ids for d in deps):
+                waiting.append(node_id)
+                continue
+            config = {k: (values[v["param"]] if isinstance(v, dict) and set(v) == {"param"}
+                          else v) for k, v in node["config"].items()}
+            inputs = ({k: ids[v] for k, v in sorted(refs.items())} if isinstance(refs, dict)
+                      else [ids[r] for r in refs])
+            if node["type"] == "SOURCE":
+                content_id = _source_id(config, binding, content)
+                if not config["duration"]:
+                    ids[node_id] = content_id
+                    steps.append(Step(node_id, "SOURCE", config, [], content_id, ()))
+                    continue
+                # A still given a duration is a derived value: a step of its own.
+                inputs = [content_id]
+                cache_id = hash_object({"type": "SOURCE", "config": config,
+                                        "impl": impl_hash("SOURCE"), "inputs": inputs})
+            else:
+                cache_id = hash_object({"type": node["type"], "config": config,
+                                        "impl": _node_impl(node), "inputs": inputs})
+            ids[node_id] = cache_id
+            steps.append(Step(node_id, node["type"], config, inputs, cache_id, tuple(deps)))
+        if len(waiting) == len(pending):
+            raise InvalidParams("the graph has a cycle")  # validate() prevents this
+        pending = waiting
+    return Plan(steps, {name: ids[ref] for name, ref in dag["output"].items()})

@@ -1,0 +1,85 @@
+"""Planning: each step's cache id, and what a change of one parameter re-renders."""
+
+from pathlib import Path
+
+import pytest
+
+from engine.canonical import hash_object
+from engine.dag import execute, plan
+from engine.dag.validate import validate
+from engine.errors import InvalidParams
+
+RECIPE = validate("""
+name: two-branches
+params:
+  turn: {type: float, default: 30, minimum: -180, maximum: 180}
+dag:
+  nodes:
+    - {id: a, type: SOURCE, config: {input: true, name: a}}
+    - {id: b, type: SOURCE, config: {input: true, name: b}}
+    - {id: left, type: TRANSFORM, inputs: [a], config: {op: hue, amount: {param: turn}}}
+    - {id: right, type: TRANSFORM, inputs: [b], config: {op: contrast, amount: 1.5}}
+    - {id: mix, type: BLEND, inputs: {a: left, b: right}, config: {mode: screen}}
+  output: mix
+""")
+A, B = "a" * 64, "b" * 64
+
+
+def test_a_step_id_is_the_hash_of_type_config_implementation_and_ordered_inputs():
+    p = plan.build(RECIPE, inputs=[A, B])
+    left = p.step("left")
+    assert left.cache_id == hash_object({
+        "type": "TRANSFORM", "config": {"op": "hue", "amount": 30.0},
+        "impl": plan.impl_hash("TRANSFORM"), "inputs": [A]})
+    mix = p.step("mix")
+    assert mix.inputs == {"a": left.cache_id, "b": p.step("right").cache_id}
+    assert p.step("a").cache_id == A and p.outputs == {"output": mix.cache_id}
+
+
+def test_named_and_positional_inputs_plan_alike_and_order_matters():
+    assert plan.build(RECIPE, inputs={"a": A, "b": B}) == plan.build(RECIPE, inputs=[A, B])
+    assert plan.build(RECIPE, inputs=[B, A]).outputs != plan.build(RECIPE, inputs=[A, B]).outputs
+
+
+def test_changing_one_param_changes_that_step_and_what_depends_on_it_only():
+    before = {s.node: s.cache_id for s in plan.build(RECIPE, inputs=[A, B]).steps}
+    after = {s.node: s.cache_id for s in plan.build(RECIPE, inputs=[A, B],
+                                                    params={"turn": 45}).steps}
+    assert {n for n in before if before[n] != after[n]} == {"left", "mix"}
+
+
+def test_an_asset_name_resolves_to_the_same_step_ids_as_its_hash():
+    by_name = plan.build(RECIPE, inputs=["cat", B], resolve={"cat": A}.__getitem__)
+    assert by_name == plan.build(RECIPE, inputs=[A, B])
+
+
+@pytest.mark.parametrize("inputs, params, words", [
+    ([A], None, r"takes 2 input\(s\)"),
+    ({"a": A}, None, "missing b"),
+    ({"a": A, "b": B, "c": A}, None, "unknown c"),
+    ([A, B], {"spin": 1}, "unknown recipe param"),
+    ([A, B], {"turn": 999}, "between"),
+    ([A, "not-a-hash"], None, "not a content hash"),
+])
+def test_bad_run_inputs_and_params_are_refused_with_a_reason(inputs, params, words):
+    with pytest.raises(InvalidParams, match=words):
+        plan.build(RECIPE, inputs=inputs, params=params)
+
+
+def test_a_rerun_with_one_param_changed_executes_only_the_changed_steps(store, ctx, media):
+    recipe = validate(RECIPE)
+    a, b = media["stills"][0], media["stills"][1]
+    first = execute.execute(plan.build(recipe, inputs=[a, b]), ctx)
+    assert len(ctx.executed) == 3  # left, right, mix
+    again = execute.Context(store, max_pixels=ctx.max_pixels)
+    assert execute.execute(plan.build(recipe, inputs=[a, b]), again) == first
+    assert again.executed == []
+    changed = execute.Context(store, max_pixels=ctx.max_pixels)
+    p = plan.build(recipe, inputs=[a, b], params={"turn": 90})
+    execute.execute(p, changed)
+    assert changed.executed == [p.step("left").cache_id, p.step("mix").cache_id]
+
+
+def test_the_demo_recipes_are_valid():
+    for path in sorted((Path(plan.__file__).parent / "recipes").glob("*.yaml")):
+        assert validate(path.read_text())["name"] == path.stem
