@@ -61,8 +61,9 @@ def run_step(step: Step, ctx: Context) -> None:
     import importlib
 
     if step.type == "SOURCE" and not step.inputs:
-        # Bytes a run binds (a list input's manifest included, see
-        # list_manifest) are stored before the run starts.
+        # A list input's manifest is derived from its members: write it here.
+        if step.items is not None and ctx.store.find(step.cache_id) is None:
+            ctx.store.save(step.cache_id, *list_manifest(list(step.items)), step)
         if ctx.store.find(step.cache_id) is None:
             raise MissingInput(f"input {step.node} ({step.cache_id}) is not in the cache")
         return

@@ -38,6 +38,7 @@ class Step:
     inputs: list[str] | dict[str, str]      # cache ids of the steps it reads
     cache_id: str
     depends_on: tuple[str, ...] = field(default=())  # node ids, for scheduling
+    items: tuple[str, ...] | None = None  # a list input's members (its manifest)
 
 
 @dataclass(frozen=True)
@@ -103,18 +104,20 @@ def build(recipe: dict, *, inputs: Any, params: Any = None,
     return _plan_dag(recipe["dag"], values, lambda name: bound[name], content)
 
 
-def _source_id(config: dict, binding: Callable[[str], Any], content) -> str:
+def _source_id(config: dict, binding: Callable[[str], Any],
+               content) -> tuple[str, tuple[str, ...] | None]:
     if config.get("input"):
         value = binding(config["name"])
         if config.get("list"):
             if not isinstance(value, list) or not value:
                 raise InvalidParams(f"input '{config['name']}' takes a non-empty list")
             # A list is stored as its manifest; its bytes are this canonical form.
-            return hash_object({"items": [content(v) for v in value]})
+            items = tuple(content(v) for v in value)
+            return hash_object({"items": list(items)}), items
         if isinstance(value, list):
             raise InvalidParams(f"input '{config['name']}' takes one item, not a list")
-        return content(value)
-    return content(config.get("hash") or config.get("asset"))
+        return content(value), None
+    return content(config.get("hash") or config.get("asset")), None
 
 
 def _plan_dag(dag: dict, values: dict, binding, content) -> Plan:
@@ -137,10 +140,10 @@ def _plan_dag(dag: dict, values: dict, binding, content) -> Plan:
             inputs = ({k: ids[v] for k, v in sorted(refs.items())} if isinstance(refs, dict)
                       else [ids[r] for r in refs])
             if node["type"] == "SOURCE":
-                content_id = _source_id(config, binding, content)
+                content_id, items = _source_id(config, binding, content)
                 if not config["duration"]:
                     ids[node_id] = content_id
-                    steps.append(Step(node_id, "SOURCE", config, [], content_id, ()))
+                    steps.append(Step(node_id, "SOURCE", config, [], content_id, (), items))
                     continue
                 # A still given a duration is a derived value: a step of its own.
                 inputs = [content_id]

@@ -28,6 +28,7 @@ from ._values import DATA_MEDIA_TYPE, LIST_MEDIA_TYPE, Audio, Clip, Items, retim
 MS = Fraction(1, 1000)
 BITEXACT = {"fflags": "+bitexact"}
 MAX_FPS = 60
+PADDING_SAMPLES = 2048
 
 
 def _limits(frames: int, width: int, height: int, seconds: float, *, max_pixels: int,
@@ -86,7 +87,13 @@ def _decode_av(path: Path, *, max_pixels: int, max_seconds: float):
     else:
         step = 1 / float(video.average_rate or 25)
         durations = [max(b - a, 0.0) for a, b in zip(stamps, stamps[1:])] + [step]
-    return Clip(frames, durations[:len(frames)], audio)
+    durations = durations[:len(frames)]
+    pictures = sum(durations)
+    if audio is not None and 0 < audio.duration - pictures < PADDING_SAMPLES / audio.rate:
+        # Encoders pad the last audio frame (AAC by up to 2048 samples): that
+        # is not sound the author made, so trim it to the pictures' length.
+        audio = Audio(audio.samples[:int(round(pictures * audio.rate))], audio.rate)
+    return Clip(frames, durations, audio)
 
 
 def _read_video(container, stream, max_pixels: int) -> tuple[list[np.ndarray], list[float]]:
