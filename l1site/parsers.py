@@ -1,6 +1,6 @@
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import BaseParser, JSONParser
 
 from .exceptions import DomainError
 
@@ -19,3 +19,28 @@ class BoundedJSONParser(JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply") from None
+
+
+class RecipeTextParser(BaseParser):
+    """A recipe posted as YAML (or JSON) text: handed to the engine as a
+    string, so validation can report YAML errors with their line."""
+
+    media_type = "application/yaml"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = stream.read(settings.MAX_JSON_BYTES + 1) if stream else b""
+        if len(data) > settings.MAX_JSON_BYTES:
+            raise DomainError(f"recipe is over {settings.MAX_JSON_BYTES} bytes",
+                              code="body_too_large", status_code=413)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ParseError("recipe text must be UTF-8") from None
+
+
+class YamlTextParser(RecipeTextParser):
+    media_type = "text/yaml"
+
+
+class PlainTextParser(RecipeTextParser):
+    media_type = "text/plain"

@@ -213,3 +213,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("ARTDAG_LOG_LEVEL", "INFO")},
 }
+
+# --- Graph recipes (engine.dag) ---------------------------------------------
+# A worker rendering a step holds a lease it renews every third of this; a
+# claim whose lease ran out (its worker died) can be taken by another worker.
+STEP_LEASE_SECONDS = env_int("ARTDAG_STEP_LEASE_SECONDS", 60, minimum=3)
+# Longest video or sound a graph step reads or makes.
+MAX_MEDIA_SECONDS = env_int("ARTDAG_MAX_MEDIA_SECONDS", 600, minimum=1)

@@ -4,8 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assets.views import AssetDetail, AssetListCreate
 from cache.views import CacheContent, CacheImport, CacheListUpload
-from runs.views import (EffectList, RecipeDetail, RecipeList, RunCancel, RunDetail,
-                        RunListCreate)
+from runs.views import (EffectList, RecipeDetail, RecipeList, RecipeVersionDetail, RunCancel,
+                        RunDetail, RunListCreate, RunPlan)
 
 from .views import ServerInfo
 
@@ -13,6 +13,7 @@ from .views import ServerInfo
 urlpatterns = [
     path("", ServerInfo.as_view(), name="server-info"),
     path("runs", RunListCreate.as_view(), name="runs"),
+    path("runs/plan", RunPlan.as_view(), name="run-plan"),
     path("runs/<str:run_id>", RunDetail.as_view(), name="run-detail"),
     path("runs/<str:run_id>/cancel", RunCancel.as_view(), name="run-cancel"),
     path("cache", CacheListUpload.as_view(), name="cache"),
@@ -22,6 +23,8 @@ urlpatterns = [
     path("assets/<str:name>", AssetDetail.as_view(), name="asset-detail"),
     path("recipes", RecipeList.as_view(), name="recipes"),
     path("recipes/<str:name>", RecipeDetail.as_view(), name="recipe-detail"),
+    path("recipes/<str:name>/<str:content_hash>", RecipeVersionDetail.as_view(),
+         name="recipe-version"),
     path("effects", EffectList.as_view(), name="effects"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

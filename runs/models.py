@@ -9,7 +9,12 @@ class Recipe(models.Model):
     """A named effect chain. `definition` is validated by engine.recipe and
     `definition_hash` is the SHA3-256 of its canonical form."""
 
+    class Kind(models.TextChoices):
+        CHAIN = "chain"   # {"inputs": N, "steps": [...]}: engine.recipe
+        GRAPH = "graph"   # a recipe document with a dag: engine.dag
+
     name = models.CharField(max_length=128, unique=True, validators=[name_validator])
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CHAIN)
     description = models.TextField(blank=True)
     definition = models.JSONField()
     definition_hash = models.CharField(max_length=64)
@@ -45,6 +50,11 @@ class Run(models.Model):
     # [{"name": "cat", "content_hash": "..."}] in the order given.
     inputs = models.JSONField()
     output_name = models.CharField(max_length=255, blank=True)
+    # Graph runs: the run's parameter overrides, its planned steps and, once
+    # done, every named output's content hash.
+    params = models.JSONField(default=dict, blank=True)
+    plan = models.JSONField(null=True, blank=True)
+    outputs = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
     output = models.ForeignKey("cache.CacheItem", null=True, blank=True,
@@ -85,3 +95,86 @@ class Run(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class RecipeVersion(models.Model):
+    """Every version of a graph recipe ever stored, under the hash of its
+    normalized document; the Recipe row points at the latest by name."""
+
+    content_hash = models.CharField(max_length=64, primary_key=True)
+    recipe = models.ForeignKey(Recipe, on_delete=models.CASCADE, related_name="versions")
+    document = models.JSONField()
+    source = models.TextField(blank=True)  # the text as posted, comments and all
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # GET /recipes/{name}: a recipe's versions, newest first.
+            models.Index(fields=["recipe", "-created_at"], name="recipe_version_newest"),
+        ]
+
+
+class Step(models.Model):
+    """One node of a graph, planned: its result is shared by every run whose
+    plan contains the same cache id, and rendered once.
+
+    A worker claims a step by a conditional update that sets a lease; it
+    renews the lease while it renders, so a long render is not claimed twice
+    and a dead worker's claim runs out.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    cache_id = models.CharField(max_length=64, primary_key=True)
+    type = models.CharField(max_length=16)
+    # What any worker needs to render it: {"type", "config", "inputs", "items"}.
+    spec = models.JSONField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    output = models.ForeignKey("cache.CacheItem", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="steps")
+    # How the engine reads the output back (a list manifest and analysis
+    # data are both JSON files, but not the same kind of value).
+    media_type = models.CharField(max_length=127, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=255, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Provenance of the step's output: which run and node rendered it, where, with what.
+    provenance = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Looking for steps whose lease ran out (running, expired).
+            models.Index(fields=["status", "lease_expires_at"], name="step_by_lease"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(status="done") | models.Q(
+                output__isnull=False), name="step_done_has_output"),
+        ]
+
+
+class RunStep(models.Model):
+    """A run's use of a step, under the node id its recipe gives it."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="run_steps")
+    step = models.ForeignKey(Step, on_delete=models.PROTECT, related_name="run_steps")
+    node = models.CharField(max_length=160)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "node"], name="run_step_node_unique"),
+        ]
+        indexes = [
+            # When a step finishes: the runs waiting on it.
+            models.Index(fields=["step", "run"], name="run_step_by_step"),
+        ]

@@ -2,16 +2,47 @@ from rest_framework import serializers
 
 from engine import effects
 
-from .models import Recipe, Run
+from .models import Recipe, RecipeVersion, Run
+
+
+MAX_RUN_INPUTS = 256
+
+
+_REF = serializers.CharField(max_length=128)  # refuses NUL and lone surrogates too
+
+
+def _check_ref(value) -> None:
+    if not isinstance(value, str):
+        raise serializers.ValidationError("each input is a content hash or an asset name")
+    _REF.run_validation(value)
 
 
 class RunCreateSerializer(serializers.Serializer):
     recipe = serializers.CharField(max_length=128)
-    inputs = serializers.ListField(
-        child=serializers.CharField(max_length=128), min_length=1, max_length=16,
-        help_text="content hashes or asset names, in order")
+    inputs = serializers.JSONField(
+        help_text="content hashes or asset names: a list, in order, or for graph recipes an "
+                  'object of input name to one reference or a list ({"music": "...", '
+                  '"videos": ["...", "..."]})')
+    params = serializers.DictField(required=False, default=dict,
+                                   help_text="graph recipes: overrides of the recipe's params")
     output_name = serializers.CharField(max_length=255, required=False, default="",
                                         allow_blank=True)
+
+    def validate_inputs(self, value):
+        # A list input (a graph's list SOURCE) is itself a list, by name or by position.
+        values = value if isinstance(value, list) else (
+            list(value.values()) if isinstance(value, dict) else None)
+        refs = None if values is None else [
+            r for v in values for r in (v if isinstance(v, list) else [v])]
+        if refs is None or not value:
+            raise serializers.ValidationError("inputs must be a non-empty list or object")
+        if len(refs) > MAX_RUN_INPUTS:
+            raise serializers.ValidationError(f"at most {MAX_RUN_INPUTS} inputs")
+        if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+            raise serializers.ValidationError("input names must be strings")
+        for ref in refs:
+            _check_ref(ref)
+        return value
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -22,28 +53,85 @@ class RunSerializer(serializers.ModelSerializer):
     cancelled_by = serializers.CharField(source="cancelled_by.username", default=None)
     duration_seconds = serializers.FloatField(allow_null=True)
     url = serializers.SerializerMethodField()
+    steps = serializers.SerializerMethodField(help_text="graph runs: progress per step")
 
     class Meta:
         model = Run
         fields = ["run_id", "url", "recipe", "recipe_hash", "inputs", "output_name", "status",
                   "error", "output_hash", "task_id", "attempts", "owner", "cancelled_by", "created_at",
-                  "started_at", "finished_at", "duration_seconds", "provenance"]
+                  "started_at", "finished_at", "duration_seconds", "params", "outputs", "steps",
+                  "provenance"]
         read_only_fields = fields
 
     def get_url(self, run: Run) -> str:
         return f"/runs/{run.id}"
 
+    def get_steps(self, run: Run) -> dict | None:
+        from .graphs import run_progress
+
+        return run_progress(run)
+
 
 class RecipeSerializer(serializers.ModelSerializer):
-    inputs = serializers.IntegerField(source="definition.inputs")
-    output_format = serializers.CharField(source="definition.output_format", allow_null=True)
-    steps = serializers.SerializerMethodField()
+    inputs = serializers.SerializerMethodField(
+        help_text="chains: how many inputs; graphs: the input names, in order")
+    output_format = serializers.SerializerMethodField()
+    steps = serializers.SerializerMethodField(help_text="chains: the effect chain")
+    document = serializers.SerializerMethodField(help_text="graphs: the normalized recipe")
 
     class Meta:
         model = Recipe
-        fields = ["name", "description", "definition_hash", "inputs", "output_format", "steps",
-                  "created_at", "updated_at"]
+        fields = ["name", "kind", "description", "definition_hash", "inputs", "output_format",
+                  "steps", "document", "created_at", "updated_at"]
 
-    def get_steps(self, recipe: Recipe) -> list[dict]:
+    def get_inputs(self, recipe: Recipe) -> int | list[str]:
+        if recipe.kind == Recipe.Kind.GRAPH:
+            return recipe.definition["dag"]["inputs"]
+        return recipe.definition["inputs"]
+
+    def get_output_format(self, recipe: Recipe) -> str | None:
+        return recipe.definition.get("output_format")
+
+    def get_steps(self, recipe: Recipe) -> list[dict] | None:
+        if recipe.kind == Recipe.Kind.GRAPH:
+            return None
         return [{"effect": effects.effect_info(effects.get_effect(step["effect"])),
                  "params": step["params"]} for step in recipe.definition["steps"]]
+
+    def get_document(self, recipe: Recipe) -> dict | None:
+        return recipe.definition if recipe.kind == Recipe.Kind.GRAPH else None
+
+
+class RecipeDetailSerializer(RecipeSerializer):
+    versions = serializers.SerializerMethodField()
+
+    class Meta(RecipeSerializer.Meta):
+        fields = [*RecipeSerializer.Meta.fields, "versions"]
+
+    def get_versions(self, recipe: Recipe) -> list[dict]:
+        return [{"content_hash": v.content_hash, "created_at": v.created_at,
+                 "owner": v.owner.username if v.owner else None,
+                 "url": f"/recipes/{recipe.name}/{v.content_hash}"}
+                for v in recipe.versions.select_related("owner")[:100]]
+
+
+class RecipeVersionSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="recipe.name")
+    owner = serializers.CharField(source="owner.username", default=None)
+    latest = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RecipeVersion
+        fields = ["name", "content_hash", "latest", "document", "source", "owner", "created_at"]
+
+    def get_latest(self, version: RecipeVersion) -> bool:
+        return version.recipe.definition_hash == version.content_hash
+
+
+class PlanSerializer(serializers.Serializer):
+    """The answer of POST /runs/plan."""
+
+    run_id = serializers.CharField()
+    recipe = serializers.CharField()
+    steps = serializers.ListField(child=serializers.DictField())
+    outputs = serializers.DictField(child=serializers.CharField())

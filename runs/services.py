@@ -154,6 +154,24 @@ def run_cancel(run_id: str, *, by) -> Run:
     return run
 
 
+def run_start(*, recipe: str, inputs, params: dict | None = None, output_name: str = "",
+              owner=None) -> tuple[Run, bool]:
+    """POST /runs: an effect chain runs as one task, a graph step by step."""
+    from .graphs import graph_submit
+
+    recipe_obj = recipe_get(recipe)
+    if recipe_obj.kind == Recipe.Kind.GRAPH:
+        return graph_submit(recipe=recipe_obj, inputs=inputs, params=params or {},
+                            output_name=output_name, owner=owner)
+    if params:
+        raise DomainError(f"'{recipe_obj.name}' is an effect chain: it takes no params",
+                          code="invalid_run")
+    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+        raise DomainError(f"'{recipe_obj.name}' takes its inputs as a list of hashes or asset "
+                          "names, in order", code="invalid_run")
+    return run_submit(recipe=recipe, inputs=inputs, output_name=output_name, owner=owner)
+
+
 def _fail(run_id: str, message: str) -> None:
     Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
         status=Run.Status.FAILED, error=message[:4000], finished_at=timezone.now())

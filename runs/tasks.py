@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from . import services, steps
 
 
 @shared_task(
@@ -14,3 +14,27 @@ from . import services
 )
 def render_run(self, run_id: str) -> str | None:
     return services.run_render(run_id, task_id=self.request.id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError),
+             retry_backoff=True, max_retries=5)
+def schedule_run(run_id: str) -> None:
+    """Queue a graph run's ready steps, or finish it (cheap; runs often)."""
+    steps.schedule(run_id)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,   # a dead worker's step comes back (its lease also runs out)
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def render_step(self, cache_id: str) -> None:
+    owner = f"{self.request.hostname}:{self.request.id}"
+    wait = steps.render(cache_id, owner=owner)
+    if wait is not None:
+        # Another worker holds the step: look again when its lease would run
+        # out, so a claim whose worker died is taken over.
+        raise self.retry(countdown=wait, max_retries=1000)

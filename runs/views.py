@@ -6,10 +6,12 @@ from rest_framework.views import APIView
 from engine import effects
 from l1site.exceptions import DomainError
 from l1site.pagination import ByName, NewestFirst
+from l1site.parsers import BoundedJSONParser, PlainTextParser, RecipeTextParser, YamlTextParser
 
-from . import services
+from . import graphs, services
 from .models import Recipe, Run
-from .serializers import RecipeSerializer, RunCreateSerializer, RunSerializer
+from .serializers import (PlanSerializer, RecipeDetailSerializer, RecipeSerializer,
+                          RecipeVersionSerializer, RunCreateSerializer, RunSerializer)
 
 
 class RunListCreate(generics.ListAPIView):
@@ -39,9 +41,27 @@ class RunListCreate(generics.ListAPIView):
     def post(self, request):
         data = RunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        run, queued = services.run_submit(owner=request.user, **data.validated_data)
+        run, queued = services.run_start(owner=request.user, **data.validated_data)
         return Response(RunSerializer(run).data,
                         status=status.HTTP_201_CREATED if queued else status.HTTP_200_OK)
+
+
+class RunPlan(APIView):
+    """The steps a run would execute, each with its cache id and whether it is
+    already cached, without running anything (graph recipes)."""
+
+    @extend_schema(request=RunCreateSerializer, responses={200: PlanSerializer})
+    def post(self, request):
+        data = RunCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        recipe = services.recipe_get(data.validated_data["recipe"])
+        if recipe.kind != Recipe.Kind.GRAPH:
+            raise DomainError(f"'{recipe.name}' is an effect chain; plans are for graph recipes",
+                              code="not_a_graph")
+        plan = graphs.graph_plan(recipe, data.validated_data["inputs"],
+                                 data.validated_data["params"])
+        return Response({"run_id": graphs.graph_run_id(recipe, plan), "recipe": recipe.name,
+                         **graphs.plan_report(plan)})
 
 
 class RunDetail(generics.RetrieveAPIView):
@@ -59,17 +79,37 @@ class RunCancel(APIView):
 
 
 class RecipeList(generics.ListAPIView):
-    """Recipes with their effect chains and parameters."""
+    """GET lists recipes; POST stores a graph recipe (YAML or JSON) as its
+    name's latest version, after validating every node."""
 
     serializer_class = RecipeSerializer
     queryset = Recipe.objects.all()
     pagination_class = ByName
+    parser_classes = [BoundedJSONParser, RecipeTextParser, YamlTextParser, PlainTextParser]
+
+    @extend_schema(request={"application/json": dict, "application/yaml": str},
+                   responses={201: RecipeVersionSerializer, 200: RecipeVersionSerializer})
+    def post(self, request):
+        version, created = graphs.recipe_post(request.data, owner=request.user)
+        return Response(RecipeVersionSerializer(version).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class RecipeDetail(generics.RetrieveAPIView):
-    serializer_class = RecipeSerializer
+    """A recipe: its latest definition and, for graphs, every version."""
+
+    serializer_class = RecipeDetailSerializer
     queryset = Recipe.objects.all()
     lookup_field = "name"
+
+
+class RecipeVersionDetail(APIView):
+    """One exact version of a graph recipe."""
+
+    @extend_schema(operation_id="recipes_version_retrieve",
+                   responses={200: RecipeVersionSerializer})
+    def get(self, request, name, content_hash):
+        return Response(RecipeVersionSerializer(graphs.recipe_version(name, content_hash)).data)
 
 
 class EffectList(APIView):

@@ -57,7 +57,7 @@ def test_the_embedded_server_and_worker_render_with_no_outside_service(embedded_
                 assert server.poll() is None and time.monotonic() < deadline, \
                     server.stdout.read().decode(errors="replace")[-3000:]
                 time.sleep(0.3)
-        assert info["counts"]["assets"] == 1
+        assert info["counts"]["assets"] == 5  # cat, demo-music and three demo clips
 
         rendered = manage(embedded_env, "render", "dog", "cat", "--sync", "--timeout", "120")
         assert rendered.returncode == 0, rendered.stderr
@@ -66,6 +66,14 @@ def test_the_embedded_server_and_worker_render_with_no_outside_service(embedded_
         assert runs[0]["status"] == "completed" and runs[0]["output_hash"] == output
         with urllib.request.urlopen(f"{base}/cache/{output}", timeout=10) as reply:
             assert reply.headers["Content-Type"] == "image/png" and len(reply.read()) > 1000
+
+        # A graph recipe, step by step, on the demo music and clips.
+        cuts = manage(embedded_env, "render", "beat-cuts", "music=demo-music",
+                      "videos=demo-clip-1,demo-clip-2,demo-clip-3", "--param", "width=160",
+                      "--param", "height=90", "--sync", "--timeout", "300")
+        assert cuts.returncode == 0, cuts.stderr
+        with urllib.request.urlopen(f"{base}/cache/{cuts.stdout.strip()}", timeout=10) as reply:
+            assert reply.headers["Content-Type"] == "video/mp4"
     finally:
         # Ctrl-C: the script stops the server and the worker, and exits.
         os.killpg(server.pid, signal.SIGINT)

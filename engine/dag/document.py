@@ -94,7 +94,10 @@ def parse(source: str | bytes | dict) -> dict:
         raise RecipeInvalid([{"node": None, "message": f"recipe nests deeper than {MAX_DEPTH}"}])
     # Round trip through JSON: YAML dates, sets or non-string keys have no place here.
     try:
-        return json.loads(json.dumps(document, allow_nan=False))
+        text = json.dumps(document, allow_nan=False)
+        if "\\u0000" in text:
+            raise ValueError("NUL characters are not allowed")
+        return json.loads(text)
     except (TypeError, ValueError) as exc:
         raise RecipeInvalid([{"node": None, "message": f"recipe holds a value JSON cannot: {exc}"}
                              ]) from None

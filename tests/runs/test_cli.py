@@ -90,3 +90,29 @@ def test_seed_demo_twice_changes_nothing():
 def test_render_refuses_an_unknown_recipe_in_process_too():
     with pytest.raises(CommandError, match="unknown recipe"):
         call_command("render", "nope", "cat")
+
+
+@pytest.fixture
+def media_demo(transactional_db):
+    return seed_demo(media=True)
+
+
+def test_plan_prints_each_step_with_its_cache_id_and_what_is_cached(media_demo, data_dir,
+                                                                     redis_url):
+    shown = manage("plan", "beat-cuts", "music=demo-music", "videos=demo-clip-1,demo-clip-2",
+                   "--param", "beats_per_cut=2", data_dir=data_dir, redis_url=redis_url)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["music", "videos", "beats", "cut", "out"]
+    states = {line.split()[0]: line.endswith("cached") for line in lines}
+    assert states == {"music": True, "videos": False, "beats": False, "cut": False,
+                      "out": False}
+    assert "5 steps, 4 to render" in shown.stderr
+    assert not Run.objects.exists()
+
+
+def test_plan_refuses_a_bad_param_with_a_message_and_exit_1(media_demo, data_dir, redis_url):
+    shown = manage("plan", "beat-cuts", "music=demo-music", "videos=demo-clip-1",
+                   "--param", "beats_per_cut=99", data_dir=data_dir, redis_url=redis_url)
+    assert shown.returncode == 1 and "between" in shown.stderr
+    assert "Traceback" not in shown.stderr

@@ -68,7 +68,10 @@ def _decode_av(path: Path, *, max_pixels: int, max_seconds: float):
         if video is None and sound is None:
             raise DecodeError("the file has neither pictures nor sound")
         if video is not None:
-            estimate = int(seconds * float(video.average_rate or 30)) + 1
+            # Our own files list every frame's duration; for others, trust the
+            # header's rate for a first check (_read_video counts for real).
+            estimate = (len(json.loads(durations_tag)) if durations_tag
+                        else int(seconds * float(video.average_rate or 30)) + 1)
             _limits(estimate, video.width, video.height, seconds,
                     max_pixels=max_pixels, max_seconds=max_seconds)
         else:

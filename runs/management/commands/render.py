@@ -7,8 +7,10 @@ from tqdm import tqdm
 from cache.store import cache_path
 from engine.errors import EngineError
 from l1site.exceptions import DomainError
+from runs.graphs import run_progress
 from runs.models import Run
-from runs.services import run_submit
+from runs.cli import add_run_arguments, parse_inputs, parse_params
+from runs.services import run_start
 
 POLL_SECONDS = 0.2
 
@@ -18,8 +20,7 @@ class Command(BaseCommand):
             "e.g. `render dog cat --sync`.")
 
     def add_arguments(self, parser):
-        parser.add_argument("recipe")
-        parser.add_argument("inputs", nargs="+")
+        add_run_arguments(parser)
         parser.add_argument("--sync", action="store_true",
                             help="wait for a worker to finish and print the output hash")
         parser.add_argument("--output-name", default="")
@@ -28,8 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            run, queued = run_submit(recipe=options["recipe"], inputs=options["inputs"],
-                                     output_name=options["output_name"])
+            run, queued = run_start(recipe=options["recipe"],
+                                    inputs=parse_inputs(options["inputs"]),
+                                    params=parse_params(options["param"]),
+                                    output_name=options["output_name"])
         except (DomainError, EngineError) as exc:
             raise CommandError(str(exc)) from None
         if not options["sync"]:
@@ -38,21 +41,24 @@ class Command(BaseCommand):
             self.stderr.write(f"run {state}: /runs/{run.id}")
             return
         run = self._wait(run, options["timeout"])
-        if run.status == Run.Status.FAILED:
-            raise CommandError(f"run {run.id} failed: {run.error}")
+        if run.status != Run.Status.COMPLETED:
+            raise CommandError(f"run {run.id} {run.status}: {run.error}")
         self.stdout.write(run.output_id)
         self.stderr.write(f"fetch: /cache/{run.output_id}\nfile:  {cache_path(run.output_id)}")
 
     def _wait(self, run: Run, timeout: float) -> Run:
         deadline = time.monotonic() + timeout
-        finished = (Run.Status.COMPLETED, Run.Status.FAILED)
+        finished = Run.FINISHED
         with tqdm(desc=f"{run.recipe_name} {run.id[:12]}", bar_format="{desc}: {postfix} {elapsed}",
                   file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
             while run.status not in finished:
                 if time.monotonic() > deadline:
                     raise CommandError(f"run {run.id} still {run.status} after {timeout:.0f} s; "
                                        "is a worker running? (make run starts one)")
-                bar.set_postfix_str(run.status)
+                steps = run_progress(run)
+                bar.set_postfix_str(run.status if steps is None else
+                                    f"{run.status}, steps {steps['done'] + steps['cached']}"
+                                    f"/{steps['total']}")
                 time.sleep(POLL_SECONDS)
                 run.refresh_from_db()
         return run

@@ -220,3 +220,11 @@ def test_analyze_describes_a_video(store, ctx):
                      {"v": synth.clip(seconds=1.0, fps=12)})
     assert facts["kind"] == "video" and facts["frames"] == 12 and facts["width"] == 96
     assert facts["fps"] == 12.0 and "tempo" not in facts
+
+
+def test_a_long_lossless_intermediate_is_measured_by_its_frames_not_its_timebase(tmp_path):
+    clip = synth.clip(seconds=8.0, fps=4, size=(160, 90))  # 32 frames, 8 s
+    data, _ = avio.encode(clip)
+    (tmp_path / "long.mkv").write_bytes(data)
+    limit = 160 * 90 * 40  # room for 32 frames, not for 8 s at the 1000 Hz timebase
+    assert len(avio.decode(tmp_path / "long.mkv", max_pixels=limit).frames) == 32
