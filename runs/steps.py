@@ -12,6 +12,8 @@ naming the step, when one of its steps fails.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from datetime import timedelta
 
@@ -74,6 +76,8 @@ class CacheStore:
                       "type": spec["type"], "config": spec.get("config"),
                       "inputs": spec.get("inputs"), "rendered_at": timezone.now().isoformat(),
                       "rendered_by": settings.L1_ACTOR,
+                      # Which worker process: shows the steps of one run spread over workers.
+                      "worker": f"{socket.gethostname()}:{os.getpid()}",
                       "software": identity.software()["content_hash"],
                       "hardware": identity.hardware()["content_hash"]}
         # Nested steps (a MAP's sub-graph) have no row yet; others do.

@@ -125,3 +125,27 @@ dag:
     warm.refresh_from_db()
     assert warm.attempts == 1            # ...but the finished step was not rendered again
     assert Step.objects.get(spec__node="head").attempts == 1  # reset, then tried once more
+
+
+def test_independent_branches_render_on_several_worker_processes_at_once(client):
+    from tests import images
+
+    picture = upload(client, images.png(width=640, height=640, seed=5))
+    branches = 8
+    nodes = "\n".join(
+        f"    - {{id: b{i}, type: TRANSFORM, inputs: [p], config: {{op: blur, amount: {10 + i}}}}}"
+        for i in range(branches))
+    client.post("/recipes", f"""
+name: fan-out
+dag:
+  nodes:
+    - {{id: p, type: SOURCE, config: {{input: true, name: p}}}}
+{nodes}
+  output: {{{", ".join(f"o{i}: b{i}" for i in range(branches))}}}
+""", content_type="application/yaml")
+    response = client.post("/runs", {"recipe": "fan-out", "inputs": [picture]}, format="json")
+    assert response.status_code == 201, response.json()
+    run = wait_for_run(client, response.json()["run_id"])
+    assert run["status"] == "completed" and len(run["outputs"]) == branches
+    workers = {s.provenance["worker"] for s in Step.objects.filter(type="TRANSFORM")}
+    assert len(workers) >= 2, workers  # the worker runs two processes; both took branches
