@@ -34,8 +34,8 @@ class RunCreateSerializer(serializers.Serializer):
             list(value.values()) if isinstance(value, dict) else None)
         refs = None if values is None else [
             r for v in values for r in (v if isinstance(v, list) else [v])]
-        if refs is None or not value:
-            raise serializers.ValidationError("inputs must be a non-empty list or object")
+        if refs is None:
+            raise serializers.ValidationError("inputs must be a list or an object")
         if len(refs) > MAX_RUN_INPUTS:
             raise serializers.ValidationError(f"at most {MAX_RUN_INPUTS} inputs")
         if isinstance(value, dict) and not all(isinstance(k, str) for k in value):

@@ -203,6 +203,13 @@ def _provenance(run: Run, output: CacheItem, task_id: str) -> dict:
 def run_render(run_id: str, *, task_id: str) -> str | None:
     """Render one run on this worker. Returns the output hash, or None if the
     run was already finished (a redelivered message) or failed."""
+    if Run.objects.filter(pk=run_id, plan__isnull=False).exists():
+        # A graph run renders step by step; a render_run message for it (a
+        # sweep re-queuing unfinished runs) just schedules its ready steps.
+        from .steps import schedule
+
+        schedule(run_id)
+        return None
     claimed = Run.objects.filter(
         pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]
     ).update(status=Run.Status.RUNNING, started_at=timezone.now(), task_id=task_id,

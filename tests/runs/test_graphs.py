@@ -152,3 +152,32 @@ def test_uploaded_video_and_sound_are_accepted_as_graph_inputs(artist_api, demo)
     clip = upload(artist_api, synth.as_file(synth.clip(seconds=0.5))[0], "clip.mp4")
     response = artist_api.post("/runs/plan", {"recipe": "tint", "inputs": [clip]}, format="json")
     assert response.status_code == 200 and response.json()["steps"][0]["cache_id"] == clip
+
+
+def test_a_render_run_message_for_a_graph_run_schedules_its_steps(
+        artist_api, demo, django_capture_on_commit_callbacks):
+    from runs.services import run_render
+
+    post_recipe(artist_api, TINT)
+    with django_capture_on_commit_callbacks(execute=False):
+        run_id = artist_api.post("/runs", {"recipe": "tint", "inputs": ["cat"]},
+                                 format="json").json()["run_id"]
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert run_render(run_id, task_id="swept") is None
+    assert len(queued) == 1  # the one ready step (warm), not a chain render
+    assert Run.objects.get(pk=run_id).status == "running"
+
+
+def test_a_source_may_name_an_asset_in_the_recipe_itself(artist_api, demo):
+    post_recipe(artist_api, """
+name: framed-cat
+dag:
+  nodes:
+    - {id: cat, type: SOURCE, config: {asset: cat}}
+    - {id: small, type: RESIZE, inputs: [cat], config: {width: 32, height: 32, mode: pad}}
+  output: small
+""")
+    body = artist_api.post("/runs/plan", {"recipe": "framed-cat", "inputs": {}},
+                           format="json")
+    assert body.status_code == 200, body.json()
+    assert body.json()["steps"][0]["cache_id"] == demo["cat"]

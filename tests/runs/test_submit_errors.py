@@ -26,7 +26,7 @@ def bad_inputs(artist_api):
     ('{"recipe": "no-such-recipe", "inputs": ["cat"]}', 400, "unknown_recipe"),
     ('{"recipe": "dog", "inputs": ["not a hash or asset"]}', 400, "unknown_input"),
     ('{"recipe": "dog", "inputs": ["' + "ab" * 32 + '"]}', 400, "unknown_input"),
-    ('{"recipe": "dog", "inputs": []}', 400, "invalid"),
+    ('{"recipe": "dog", "inputs": []}', 400, "wrong_input_count"),
     ('{"recipe": "dog", "inputs": "cat"}', 400, "invalid"),
     ('{"recipe": 5, "inputs": ["cat"]}', 400, "unknown_recipe"),
     ('{"recipe": "dog"}', 400, "invalid"),
