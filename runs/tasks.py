@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import services
+from . import recovery, services
 
 
 @shared_task(
@@ -14,3 +14,9 @@ from . import services
 )
 def render_run(self, run_id: str) -> str | None:
     return services.run_render(run_id, task_id=self.request.id)
+
+
+@shared_task(ignore_result=True)
+def sweep_runs() -> dict:
+    """Queued by celery beat every RUN_SWEEP_INTERVAL seconds (settings.CELERY_BEAT_SCHEDULE)."""
+    return recovery.run_sweep()
