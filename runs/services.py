@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -196,6 +197,7 @@ def _with_db_retry(action, *, tries: int = 8):
         except (OperationalError, InterfaceError):
             if attempt == tries - 1:
                 raise
+            log.warning("database unavailable; reconnecting (try %d of %d)", attempt + 2, tries)
             connection.close()
             time.sleep(min(0.5 * 2 ** attempt, 10))
 
@@ -236,15 +238,28 @@ def _provenance(run: Run, output: CacheItem, task_id: str) -> dict:
     }
 
 
+class HeldElsewhere(Exception):
+    """This delivery's run is held by a worker that still sends heartbeats:
+    either a duplicate of a live message, or a redelivery that came back
+    before its dead worker's heartbeat went stale. Try again later."""
+
+
 def _claim(run_id: str, task_id: str) -> bool:
     """Take the run for this delivery. A pending run is anyone's; a running
-    one only for the delivery that already holds it (the same message
-    redelivered after its worker died). A duplicate message with another task
+    one only for the same message redelivered (its task id) once the holder's
+    heartbeat is stale, i.e. its worker died. A duplicate with another task
     id finds the run taken and does nothing: one render per run."""
-    return bool(Run.objects.filter(pk=run_id).filter(
-        Q(status=Run.Status.PENDING) | Q(status=Run.Status.RUNNING, task_id=task_id)
+    stale = timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    claimed = Run.objects.filter(pk=run_id).filter(
+        Q(status=Run.Status.PENDING)
+        | (Q(status=Run.Status.RUNNING, task_id=task_id)
+           & (Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)))
     ).update(status=Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
-             task_id=task_id, attempts=F("attempts") + 1))
+             task_id=task_id, attempts=F("attempts") + 1)
+    if not claimed and Run.objects.filter(pk=run_id, status=Run.Status.RUNNING,
+                                          task_id=task_id).exists():
+        raise HeldElsewhere(run_id)
+    return bool(claimed)
 
 
 def _render_output(run: Run) -> CacheItem:
@@ -260,7 +275,8 @@ def _render_output(run: Run) -> CacheItem:
 
 def run_render(run_id: str, *, task_id: str) -> str | None:
     """Render one run on this worker. Returns the output hash, or None if the
-    run was not ours to render (finished, cancelled, taken) or failed."""
+    run was not ours to render (finished, cancelled, taken) or failed.
+    Raises HeldElsewhere when a live worker may still be rendering it."""
     if not _claim(run_id, task_id):
         run_event(run_id, "skipped", task=task_id, reason="not pending, or held by another delivery")
         return None

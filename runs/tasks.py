@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from . import recovery, services
@@ -13,7 +14,12 @@ from . import recovery, services
     max_retries=5,
 )
 def render_run(self, run_id: str) -> str | None:
-    return services.run_render(run_id, task_id=self.request.id)
+    try:
+        return services.run_render(run_id, task_id=self.request.id)
+    except services.HeldElsewhere:
+        # Our own message came back while the run's heartbeat is still fresh:
+        # look again once a dead holder's heartbeat would have gone stale.
+        raise self.retry(countdown=settings.RUN_HEARTBEAT_TIMEOUT + 1, max_retries=None) from None
 
 
 @shared_task(ignore_result=True)
