@@ -21,6 +21,7 @@ class CacheListUpload(generics.ListAPIView):
     serializer_class = CacheItemSerializer
     pagination_class = NewestFirst
     parser_classes = [MultiPartParser]
+    throttle_scope = "upload"  # POST only (l1site.throttles.ScopedThrottle)
 
     def get_queryset(self):
         items = CacheItem.objects.all()

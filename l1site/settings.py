@@ -258,7 +258,8 @@ for _scope, _rate in THROTTLE_RATES.items():
     if not _num.isdigit() or _period[:1] not in ("s", "m", "h", "d"):
         raise ImproperlyConfigured(f"ARTDAG_THROTTLE_{_scope.upper()} must look like 100/min, got {_rate!r}")
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["l1site.throttles.AnonThrottle",
-                                              "l1site.throttles.UserThrottle"]
+                                              "l1site.throttles.UserThrottle",
+                                              "l1site.throttles.ScopedThrottle"]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = THROTTLE_RATES
 
 # Security headers. Pages (admin, /docs, the dashboard) load their scripts,
@@ -295,3 +296,8 @@ if env_bool("ARTDAG_PRODUCTION", False):
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when ARTDAG_PRODUCTION is on")
     if ALLOWED_HOSTS == ["*"]:
         raise ImproperlyConfigured("ALLOWED_HOSTS must name this server's hosts when ARTDAG_PRODUCTION is on")
+# cache_gc: outputs of runs finished in the last GC_KEEP_DAYS days are kept;
+# nothing younger than GC_GRACE_SECONDS is collected (a render records its
+# output a moment before the run points at it; an upload is hashed before it is indexed).
+GC_KEEP_DAYS = env_int("ARTDAG_GC_KEEP_DAYS", 30, minimum=0)
+GC_GRACE_SECONDS = env_int("ARTDAG_GC_GRACE", 3600, minimum=0)

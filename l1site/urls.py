@@ -7,11 +7,13 @@ from cache.views import CacheContent, CacheImport, CacheListUpload
 from runs.views import (EffectList, RecipeDetail, RecipeList, RunCancel, RunDetail,
                         RunListCreate)
 
+from .health import HealthView
 from .views import ServerInfo
 
 # The original L1 server's paths, exactly (no trailing slashes).
 urlpatterns = [
     path("", ServerInfo.as_view(), name="server-info"),
+    path("health", HealthView.as_view(), name="health"),
     path("runs", RunListCreate.as_view(), name="runs"),
     path("runs/<str:run_id>", RunDetail.as_view(), name="run-detail"),
     path("runs/<str:run_id>/cancel", RunCancel.as_view(), name="run-cancel"),
