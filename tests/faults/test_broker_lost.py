@@ -24,10 +24,13 @@ def test_a_run_submitted_while_the_broker_is_down_is_accepted_and_completes_once
     assert run["status"] == "pending" and run["queue_state"] == "not yet queued"
     assert run["queued_at"] is None
     assert Run.objects.get(pk=run["run_id"]).queued_at is None
+    down = api.get("/health")
+    assert down.status_code == 503 and down.json()["error"]["message"] == "failing: broker"
 
     private_redis.start()
     stack.worker(concurrency=2)
     stack.beat()
+    assert api.get("/health").status_code == 200
     done = api.wait_finished(run["run_id"])
 
     assert done["status"] == "completed", done["error"]

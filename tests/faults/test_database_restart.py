@@ -46,6 +46,9 @@ def test_requests_and_an_in_flight_render_survive_a_database_restart(
     wait_until(lambda: api.run(in_flight)["status"] == "running", "the render to start")
 
     private_postgres.stop("fast")  # every connection is cut
+    down = api.get("/health")
+    assert down.status_code == 503
+    assert down.json()["error"]["message"] == "failing: database"
     private_postgres.start()
 
     # The first requests after the restart already succeed (CONN_HEALTH_CHECKS).
