@@ -18,8 +18,9 @@ class RunSerializer(serializers.ModelSerializer):
     run_id = serializers.CharField(source="id")
     recipe = serializers.CharField(source="recipe_name")
     output_hash = serializers.CharField(source="output_id", allow_null=True)
-    owner = serializers.CharField(source="owner.username", default=None)
-    cancelled_by = serializers.CharField(source="cancelled_by.username", default=None)
+    owner = serializers.CharField(source="owner.username", default=None, allow_null=True)
+    cancelled_by = serializers.CharField(source="cancelled_by.username", default=None,
+                                         allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
     queue_state = serializers.CharField(
         help_text='"not yet queued" (the broker was away; the sweep retries), "queued", '
