@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8100
 
-.PHONY: install run worker test bench clean-venv
+.PHONY: install run worker beat test bench clean-venv
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: install
 # One more worker (on this host or another one pointed at the same database and broker).
 worker: install
 	$(BIN)/celery -A l1site worker --loglevel=INFO
+
+# The clock of the sweep and reaper (runs.tasks.sweep_runs every ARTDAG_SWEEP_INTERVAL s).
+# Run exactly one per installation; `make run` starts one.
+beat: install
+	$(BIN)/celery -A l1site beat --loglevel=INFO
 
 # The whole suite against real PostgreSQL, Redis and Celery worker processes.
 test: install

@@ -5,7 +5,8 @@ from .models import Asset, name_validator
 
 class AssetSerializer(serializers.ModelSerializer):
     content_hash = serializers.CharField(source="content_id", read_only=True)
-    owner = serializers.CharField(source="owner.username", default=None, read_only=True)
+    owner = serializers.CharField(source="owner.username", default=None, read_only=True,
+                                  allow_null=True)
     media_type = serializers.CharField(source="content.media_type", read_only=True)
 
     class Meta:

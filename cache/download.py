@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
+
+from l1site.errors import error_body
 
 from .models import CacheItem
 from .store import cache_path
@@ -72,9 +74,13 @@ def serve(item: CacheItem, *, range_header: str, if_none_match: str, head: bool)
         return _headers(HttpResponse(status=304), item)
     wanted = parse_range(range_header, item.size)
     if wanted is False:
-        response = HttpResponse(status=416, content_type=item.media_type)
+        # Like every other refusal, in the one error shape.
+        response = JsonResponse(error_body("range_not_satisfiable",
+                                           f"the range is outside the file's {item.size} bytes"),
+                                status=416)
         response["Content-Range"] = f"bytes */{item.size}"
-        return _headers(response, item)
+        response["Accept-Ranges"] = "bytes"
+        return response
     if head:
         response = HttpResponse(content_type=item.media_type)
         response["Content-Length"] = str(item.size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import mimetypes
 import os
 from pathlib import Path
@@ -72,7 +73,15 @@ def _refuse_empty(size: int) -> None:
 
 def cache_store_upload(writer: HashingWriter, *, name: str, owner) -> tuple[CacheItem, bool]:
     _refuse_empty(writer.size)
-    content_hash, size = writer.commit()
+    try:
+        content_hash, size = writer.commit()
+    except OSError as exc:
+        writer.abort()
+        if exc.errno == errno.ENOSPC:
+            from .uploads import disk_full  # uploads imports the store, not us
+
+            raise disk_full() from None
+        raise
     return cache_record(content_hash, size, origin=CacheItem.Origin.UPLOADED,
                         original_name=name, owner=owner)
 

@@ -85,9 +85,13 @@ class HashingWriter:
 
     def abort(self) -> None:
         if not self.done:
-            self.file.close()
-            _discard(self.file.name)
             self.done = True
+            try:
+                self.file.close()  # flushes, which fails again on a full disk
+            except OSError:
+                pass
+            finally:
+                _discard(self.file.name)
 
 
 def store_bytes(data: bytes) -> tuple[str, int]:

@@ -3,6 +3,8 @@ no copy in memory, no second pass over the file."""
 
 from __future__ import annotations
 
+import errno
+
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
@@ -15,6 +17,15 @@ from .store import HashingWriter
 class UploadTooLarge(DomainError):
     status_code = 413
     code = "upload_too_large"
+
+
+class DiskFull(DomainError):
+    status_code = 507
+    code = "disk_full"
+
+
+def disk_full() -> DiskFull:
+    return DiskFull("the server's cache disk is full; nothing was stored")
 
 
 def too_large() -> UploadTooLarge:
@@ -41,7 +52,13 @@ class CacheUploadHandler(FileUploadHandler):
         self.writer = HashingWriter()
 
     def receive_data_chunk(self, raw_data, start):
-        self.writer.write(raw_data)
+        try:
+            self.writer.write(raw_data)
+        except OSError as exc:
+            self.writer.abort()
+            if exc.errno == errno.ENOSPC:
+                raise disk_full() from None
+            raise
         if self.writer.size > settings.MAX_UPLOAD_BYTES:
             self.writer.abort()
             raise too_large()

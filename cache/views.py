@@ -21,6 +21,7 @@ class CacheListUpload(generics.ListAPIView):
     serializer_class = CacheItemSerializer
     pagination_class = NewestFirst
     parser_classes = [MultiPartParser]
+    throttle_scope = "upload"  # POST only (l1site.throttles.ScopedThrottle)
 
     def get_queryset(self):
         items = CacheItem.objects.all()
@@ -57,8 +58,8 @@ class CacheContent(APIView):
     """The bytes of one cached file (Range requests and ETags supported)."""
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
-                              206: OpenApiTypes.BINARY, 304: None, 400: OpenApiTypes.OBJECT,
-                              404: OpenApiTypes.OBJECT, 416: None})
+                              (206, "application/octet-stream"): OpenApiTypes.BINARY,
+                              304: None})
     def get(self, request, content_hash: str):
         item = services.cache_get(content_hash)
         return download.serve(item, range_header=request.META.get("HTTP_RANGE", ""),

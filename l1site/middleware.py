@@ -1,5 +1,6 @@
 from urllib.parse import unquote_plus
 
+from django.conf import settings
 from django.http import JsonResponse
 
 from .errors import error_body
@@ -18,3 +19,17 @@ class RefuseNulBytes:
             return JsonResponse(error_body("invalid", "NUL bytes are not allowed in URLs"),
                                 status=400)
         return self.get_response(request)
+
+
+class ContentSecurityPolicy:
+    """Django 5.2 has no CSP setting: send settings.CONTENT_SECURITY_POLICY on
+    every response that does not set its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.CONTENT_SECURITY_POLICY:
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response

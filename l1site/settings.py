@@ -173,6 +173,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "l1site.schema.add_error_responses"],
 }
 
 # --- Celery: Redis in production and tests; a filesystem queue by default so a
@@ -200,8 +202,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("ARTDAG_RENDER_SOFT_LIMIT", 600, minimum=1)
+# The soft limit raises inside the render (recorded as a clean failure); the
+# hard limit kills a render stuck where the soft one cannot reach (C code, a
+# stalled file system). 0 turns the soft limit off.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("ARTDAG_RENDER_SOFT_LIMIT", 600, minimum=0) or None
 CELERY_TASK_TIME_LIMIT = env_int("ARTDAG_RENDER_HARD_LIMIT", 660, minimum=1)
+if CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("ARTDAG_RENDER_SOFT_LIMIT must be below ARTDAG_RENDER_HARD_LIMIT")
 MAX_RENDER_ATTEMPTS = env_int("ARTDAG_MAX_RENDER_ATTEMPTS", 3, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = env_str("ARTDAG_QUEUE", "artdag")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -220,3 +227,85 @@ LOGGING = {
 STEP_LEASE_SECONDS = env_int("ARTDAG_STEP_LEASE_SECONDS", 60, minimum=3)
 # Longest video or sound a graph step reads or makes.
 MAX_MEDIA_SECONDS = env_int("ARTDAG_MAX_MEDIA_SECONDS", 600, minimum=1)
+# --- Reliability: the sweep and reaper (celery beat), limits, hygiene.
+# Every RUN_SWEEP_INTERVAL seconds celery beat queues runs.tasks.sweep_runs,
+# which (1) queues pending runs whose message never reached the broker,
+# (2) re-sends pending runs queued long ago that no worker claimed (the broker
+# lost its messages), (3) re-queues or fails running runs whose worker stopped
+# sending heartbeats, and (4) fails runs past the hard time limit.
+RUN_SWEEP_INTERVAL = env_int("ARTDAG_SWEEP_INTERVAL", 30, minimum=1)
+RUN_QUEUE_GRACE = env_int("ARTDAG_QUEUE_GRACE", 10, minimum=0)
+RUN_REQUEUE_AFTER = env_int("ARTDAG_REQUEUE_AFTER", 900, minimum=1)
+RUN_HEARTBEAT_INTERVAL = env_int("ARTDAG_HEARTBEAT_INTERVAL", 10, minimum=1)
+RUN_HEARTBEAT_TIMEOUT = env_int("ARTDAG_HEARTBEAT_TIMEOUT", 60, minimum=2)
+if RUN_HEARTBEAT_TIMEOUT <= 2 * RUN_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured("ARTDAG_HEARTBEAT_TIMEOUT must be over twice ARTDAG_HEARTBEAT_INTERVAL")
+CELERY_BEAT_SCHEDULE = {
+    "sweep-runs": {
+        "task": "runs.tasks.sweep_runs",
+        "schedule": float(RUN_SWEEP_INTERVAL),
+        # Sweeps that piled up while the broker or workers were away are
+        # worthless: the next one does the same work.
+        "options": {"expires": float(RUN_SWEEP_INTERVAL)},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = env_str("ARTDAG_BEAT_SCHEDULE", str(DATA_DIR / "celerybeat-schedule"))
+
+MAX_FRAMES = env_int("ARTDAG_MAX_FRAMES", 1000, minimum=1)
+MAX_RECIPE_BYTES = env_int("ARTDAG_MAX_RECIPE_BYTES", 64 * 1024, minimum=256)
+MAX_ACTIVE_RUNS_PER_USER = env_int("ARTDAG_MAX_ACTIVE_RUNS_PER_USER", 500, minimum=1)
+# DRF throttles, per scope; "N/s|min|hour|day". Generous by default.
+THROTTLE_RATES = {
+    "anon": env_str("ARTDAG_THROTTLE_ANON", "1200/min"),
+    "user": env_str("ARTDAG_THROTTLE_USER", "6000/min"),
+    "submit": env_str("ARTDAG_THROTTLE_SUBMIT", "1200/min"),
+    "upload": env_str("ARTDAG_THROTTLE_UPLOAD", "600/min"),
+}
+for _scope, _rate in THROTTLE_RATES.items():
+    _num, _, _period = _rate.partition("/")
+    if not _num.isdigit() or _period[:1] not in ("s", "m", "h", "d"):
+        raise ImproperlyConfigured(f"ARTDAG_THROTTLE_{_scope.upper()} must look like 100/min, got {_rate!r}")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["l1site.throttles.AnonThrottle",
+                                              "l1site.throttles.UserThrottle",
+                                              "l1site.throttles.ScopedThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = THROTTLE_RATES
+
+# Security headers. Pages (admin, /docs, the dashboard) load their scripts,
+# styles and fonts from this server only; images may also be data: URLs.
+CONTENT_SECURITY_POLICY = env_str(
+    "ARTDAG_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'")
+MIDDLEWARE.insert(1, "l1site.middleware.ContentSecurityPolicy")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind HTTPS (directly or through a proxy that sets X-Forwarded-Proto):
+# cookies only over TLS, HSTS, and plain HTTP redirected.
+HTTPS = env_bool("ARTDAG_HTTPS", False)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("ARTDAG_SSL_REDIRECT", True)
+    # The load balancer's probe speaks plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("ARTDAG_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ARTDAG_HSTS_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("ARTDAG_HSTS_PRELOAD", True)
+SESSION_COOKIE_HTTPONLY = True
+if env_bool("ARTDAG_PRODUCTION", False):
+    # Production refuses the conveniences of a dev box instead of running with them.
+    if DEBUG:
+        raise ImproperlyConfigured("ARTDAG_DEBUG must be off when ARTDAG_PRODUCTION is on")
+    if SECRET_KEY.startswith("artdag-l1-local-only-"):
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when ARTDAG_PRODUCTION is on")
+    if ALLOWED_HOSTS == ["*"]:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must name this server's hosts when ARTDAG_PRODUCTION is on")
+# cache_gc: outputs of runs finished in the last GC_KEEP_DAYS days are kept;
+# nothing younger than GC_GRACE_SECONDS is collected (a render records its
+# output a moment before the run points at it; an upload is hashed before it is indexed).
+GC_KEEP_DAYS = env_int("ARTDAG_GC_KEEP_DAYS", 30, minimum=0)
+GC_GRACE_SECONDS = env_int("ARTDAG_GC_GRACE", 3600, minimum=0)

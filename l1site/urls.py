@@ -1,17 +1,19 @@
 from django.contrib import admin
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from assets.views import AssetDetail, AssetListCreate
 from cache.views import CacheContent, CacheImport, CacheListUpload
 from runs.views import (EffectList, RecipeDetail, RecipeList, RecipeVersionDetail, RunCancel,
                         RunDetail, RunListCreate, RunPlan)
 
+from .health import HealthView
 from .views import ServerInfo
 
 # The original L1 server's paths, exactly (no trailing slashes).
 urlpatterns = [
     path("", ServerInfo.as_view(), name="server-info"),
+    path("health", HealthView.as_view(), name="health"),
     path("runs", RunListCreate.as_view(), name="runs"),
     path("runs/plan", RunPlan.as_view(), name="run-plan"),
     path("runs/<str:run_id>", RunDetail.as_view(), name="run-detail"),
@@ -27,7 +29,8 @@ urlpatterns = [
          name="recipe-version"),
     path("effects", EffectList.as_view(), name="effects"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves its start-up script as a file: the CSP allows no inline scripts.
+    path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
 

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assets.models import Asset
+from cache.maintenance import cache_usage
 from cache.models import CacheItem
 from runs import identity
 from runs.models import Recipe, Run
@@ -23,6 +24,7 @@ class ServerInfo(APIView):
             "actor": settings.L1_ACTOR,
             "software": identity.software(),
             "hardware": identity.hardware(),
+            "disk_usage": cache_usage(),
             "counts": {
                 "cache_items": CacheItem.objects.count(),
                 "assets": Asset.objects.count(),
@@ -33,5 +35,6 @@ class ServerInfo(APIView):
                 "runs": "/runs", "cache": "/cache", "import": "/cache/import",
                 "assets": "/assets", "recipes": "/recipes", "effects": "/effects",
                 "docs": "/docs", "schema": "/api/schema/", "admin": "/admin/",
+                "health": "/health",
             },
         })

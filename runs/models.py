@@ -62,6 +62,13 @@ class Run(models.Model):
     provenance = models.JSONField(null=True, blank=True)
     task_id = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When the render message was handed to the broker; None while a pending
+    # run is "not yet queued" (the broker was unreachable at submission), which
+    # the sweep (runs.recovery.run_sweep) retries.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # Renewed by the rendering worker every RUN_HEARTBEAT_INTERVAL seconds; a
+    # running run whose heartbeat is older than RUN_HEARTBEAT_TIMEOUT lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="runs")
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -79,6 +86,9 @@ class Run(models.Model):
             models.Index(fields=["status", "-created_at"], name="run_by_status"),
             # GET /runs?recipe=dog
             models.Index(fields=["recipe_name", "-created_at"], name="run_by_recipe"),
+            # The sweep: pending runs by queued_at, running runs by heartbeat_at.
+            models.Index(fields=["status", "queued_at"], name="run_sweep_pending"),
+            models.Index(fields=["status", "heartbeat_at"], name="run_sweep_running"),
         ]
         constraints = [
             # A completed run always points at its output.
@@ -89,6 +99,15 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipe_name} {self.id[:12]}… ({self.status})"
+
+    @property
+    def queue_state(self) -> str:
+        """What a client needs to know about a run that has not finished."""
+        if self.status == self.Status.PENDING:
+            return "queued" if self.queued_at else "not yet queued"
+        if self.status == self.Status.RUNNING:
+            return f"rendering (attempt {self.attempts})"
+        return self.status
 
     @property
     def duration_seconds(self) -> float | None:

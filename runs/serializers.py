@@ -49,18 +49,22 @@ class RunSerializer(serializers.ModelSerializer):
     run_id = serializers.CharField(source="id")
     recipe = serializers.CharField(source="recipe_name")
     output_hash = serializers.CharField(source="output_id", allow_null=True)
-    owner = serializers.CharField(source="owner.username", default=None)
-    cancelled_by = serializers.CharField(source="cancelled_by.username", default=None)
+    owner = serializers.CharField(source="owner.username", default=None, allow_null=True)
+    cancelled_by = serializers.CharField(source="cancelled_by.username", default=None,
+                                         allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
+    queue_state = serializers.CharField(
+        help_text='"not yet queued" (the broker was away; the sweep retries), "queued", '
+                  '"rendering (attempt N)", or the final status')
     url = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField(help_text="graph runs: progress per step")
 
     class Meta:
         model = Run
         fields = ["run_id", "url", "recipe", "recipe_hash", "inputs", "output_name", "status",
-                  "error", "output_hash", "task_id", "attempts", "owner", "cancelled_by", "created_at",
-                  "started_at", "finished_at", "duration_seconds", "params", "outputs", "steps",
-                  "provenance"]
+                  "error", "output_hash", "task_id", "attempts", "queue_state", "queued_at",
+                  "heartbeat_at", "owner", "cancelled_by", "created_at", "started_at", "finished_at",
+                  "duration_seconds", "params", "outputs", "steps", "provenance"]
         read_only_fields = fields
 
     def get_url(self, run: Run) -> str:

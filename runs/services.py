@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from assets.models import Asset
@@ -16,13 +18,15 @@ from cache.models import CacheItem
 from cache.services import cache_store_bytes
 from cache.store import cache_path
 from engine import effects, recipe as engine_recipe
-from engine.canonical import is_content_hash
+from engine.canonical import canonical_bytes, is_content_hash
 from engine.errors import EngineError
 from engine.render import render
 from l1site.exceptions import DomainError, NotFound
 
 from . import identity
+from .events import run_event
 from .models import Recipe, Run
+from .recovery import heartbeat, run_queue
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,10 @@ def recipe_get(name: str) -> Recipe:
 
 def recipe_save(*, name: str, definition: dict, description: str = "") -> Recipe:
     normalized = engine_recipe.validate_definition(definition)
+    size = len(canonical_bytes(normalized))
+    if size > settings.MAX_RECIPE_BYTES:
+        raise DomainError(f"recipe is {size} bytes; the limit is {settings.MAX_RECIPE_BYTES}",
+                          code="recipe_too_large", status_code=413)
     recipe, _ = Recipe.objects.update_or_create(name=name, defaults={
         "definition": normalized, "description": description,
         "definition_hash": engine_recipe.definition_hash(normalized),
@@ -68,13 +76,31 @@ def resolve_input(ref: str) -> tuple[str, CacheItem]:
     if (item.width or 0) * (item.height or 0) * (item.frames or 1) > settings.MAX_PIXELS:
         raise DomainError(f"input {name} is over the limit of {settings.MAX_PIXELS} pixels",
                           code="input_too_large", status_code=413)
+    if (item.frames or 1) > settings.MAX_FRAMES:
+        raise DomainError(f"input {name} has {item.frames} frames; the limit is "
+                          f"{settings.MAX_FRAMES}", code="input_too_large", status_code=413)
     return name, item
 
 
-def _queue(run_id: str, task_id: str) -> None:
-    from .tasks import render_run  # tasks import services; import here to avoid a cycle
+def _refuse_over_active_limit(owner) -> None:
+    if not getattr(owner, "is_authenticated", False):
+        return
+    active = Run.objects.filter(owner=owner, status__in=[Run.Status.PENDING, Run.Status.RUNNING])
+    limit = settings.MAX_ACTIVE_RUNS_PER_USER
+    if active.count() >= limit:
+        raise DomainError(f"you have {limit} runs pending or running, the most allowed at once; "
+                          "submit more when some finish", code="too_many_active_runs",
+                          status_code=429)
 
-    render_run.apply_async(args=[run_id], task_id=task_id)
+
+def _lock_inputs(hashes: list[str]) -> None:
+    """Hold the inputs' rows until the run is committed: cache_gc deletes an
+    item only under a row lock after checking no pending run needs it, so it
+    either sees this run or this submission sees the item gone."""
+    found = set(CacheItem.objects.select_for_update(no_key=True).filter(pk__in=hashes)
+                .values_list("pk", flat=True))
+    if missing := [h for h in hashes if h not in found]:
+        raise DomainError(f"no cached content with hash {missing[0]}", code="unknown_input")
 
 
 def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
@@ -93,6 +119,9 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
     run_id = identity.run_id_for(recipe_obj, [item.pk for _, item in resolved])
     task_id = str(uuid.uuid4())
     with transaction.atomic():
+        _lock_inputs([item.pk for _, item in resolved])
+        if not Run.objects.filter(pk=run_id).exists():
+            _refuse_over_active_limit(owner)
         run, created = Run.objects.get_or_create(id=run_id, defaults={
             "recipe": recipe_obj, "recipe_name": recipe_obj.name,
             "recipe_hash": recipe_obj.definition_hash,
@@ -106,10 +135,14 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
         queued = created or bool(Run.objects.filter(
             pk=run_id, status__in=[Run.Status.FAILED, Run.Status.CANCELLED]).update(
             status=Run.Status.PENDING, error="", task_id=task_id, started_at=None,
-            finished_at=None, attempts=0, cancelled_by=None))
+            finished_at=None, attempts=0, cancelled_by=None, queued_at=None, heartbeat_at=None))
         if queued:
-            # robust: if the broker is down the run stays pending, not lost.
-            transaction.on_commit(lambda: _queue(run_id, task_id), robust=True)
+            # If the broker is down the run stays pending and "not yet queued"
+            # (queued_at is None) until the sweep queues it: never lost.
+            transaction.on_commit(lambda: run_queue(run_id, task_id), robust=True)
+    if queued:
+        run_event(run_id, "pending", recipe=recipe_obj.name, task=task_id,
+                  owner=getattr(owner, "username", "") or "-")
     if queued and not created:
         run.refresh_from_db()  # the retry's conditional update changed the row
     return run, queued
@@ -143,6 +176,7 @@ def run_cancel(run_id: str, *, by) -> Run:
         run.refresh_from_db()
         raise DomainError(f"run is {run.status}; only pending or running runs can be cancelled",
                           code="not_cancellable", status_code=409)
+    run_event(run_id, "cancelled", by=by.username, was=run.status, task=run.task_id)
     if run.task_id:
         from l1site.celery import app
 
@@ -172,9 +206,31 @@ def run_start(*, recipe: str, inputs, params: dict | None = None, output_name: s
     return run_submit(recipe=recipe, inputs=inputs, output_name=output_name, owner=owner)
 
 
-def _fail(run_id: str, message: str) -> None:
-    Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
-        status=Run.Status.FAILED, error=message[:4000], finished_at=timezone.now())
+def _with_db_retry(action, *, tries: int = 8):
+    """Run a database step, reconnecting through a database restart: a render
+    that took minutes is worth waiting a few seconds for PostgreSQL to return."""
+    for attempt in range(tries):
+        try:
+            return action()
+        except (OperationalError, InterfaceError):
+            if attempt == tries - 1:
+                raise
+            log.warning("database unavailable; reconnecting (try %d of %d)", attempt + 2, tries)
+            connection.close()
+            time.sleep(min(0.5 * 2 ** attempt, 10))
+
+
+def _finish(run_id: str, task_id: str, **fields) -> bool:
+    """Record the end of a render. Only the claimant may (status running and
+    our task id): a run cancelled, reaped or re-queued meanwhile is left alone."""
+    return bool(_with_db_retry(lambda: Run.objects.filter(
+        pk=run_id, task_id=task_id, status=Run.Status.RUNNING).update(
+        finished_at=timezone.now(), **fields)))
+
+
+def _fail(run_id: str, task_id: str, message: str) -> None:
+    if _finish(run_id, task_id, status=Run.Status.FAILED, error=message[:4000]):
+        run_event(run_id, "failed", task=task_id, reason=message[:300])
 
 
 def _provenance(run: Run, output: CacheItem, task_id: str) -> dict:
@@ -200,9 +256,45 @@ def _provenance(run: Run, output: CacheItem, task_id: str) -> dict:
     }
 
 
+class HeldElsewhere(Exception):
+    """This delivery's run is held by a worker that still sends heartbeats:
+    either a duplicate of a live message, or a redelivery that came back
+    before its dead worker's heartbeat went stale. Try again later."""
+
+
+def _claim(run_id: str, task_id: str) -> bool:
+    """Take the run for this delivery. A pending run is anyone's; a running
+    one only for the same message redelivered (its task id) once the holder's
+    heartbeat is stale, i.e. its worker died. A duplicate with another task
+    id finds the run taken and does nothing: one render per run."""
+    stale = timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    claimed = Run.objects.filter(pk=run_id).filter(
+        Q(status=Run.Status.PENDING)
+        | (Q(status=Run.Status.RUNNING, task_id=task_id)
+           & (Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)))
+    ).update(status=Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
+             task_id=task_id, attempts=F("attempts") + 1)
+    if not claimed and Run.objects.filter(pk=run_id, status=Run.Status.RUNNING,
+                                          task_id=task_id).exists():
+        raise HeldElsewhere(run_id)
+    return bool(claimed)
+
+
+def _render_output(run: Run) -> CacheItem:
+    first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
+    rendered = render(run.recipe.definition, [cache_path(i["content_hash"]) for i in run.inputs],
+                      max_pixels=settings.MAX_PIXELS, input_format=first.format)
+    if rendered.passthrough is not None:
+        return CacheItem.objects.get(pk=run.inputs[rendered.passthrough]["content_hash"])
+    # The bytes are stored (atomically) once; only the indexing is retried.
+    return _with_db_retry(lambda: cache_store_bytes(
+        rendered.data, origin=CacheItem.Origin.RENDERED, name=run.output_name, owner=run.owner))
+
+
 def run_render(run_id: str, *, task_id: str) -> str | None:
     """Render one run on this worker. Returns the output hash, or None if the
-    run was already finished (a redelivered message) or failed."""
+    run was not ours to render (finished, cancelled, taken) or failed.
+    Raises HeldElsewhere when a live worker may still be rendering it."""
     if Run.objects.filter(pk=run_id, plan__isnull=False).exists():
         # A graph run renders step by step; a render_run message for it (a
         # sweep re-queuing unfinished runs) just schedules its ready steps.
@@ -210,44 +302,42 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
 
         schedule(run_id)
         return None
-    claimed = Run.objects.filter(
-        pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]
-    ).update(status=Run.Status.RUNNING, started_at=timezone.now(), task_id=task_id,
-             attempts=F("attempts") + 1)
-    if not claimed:
+    if not _claim(run_id, task_id):
+        run_event(run_id, "skipped", task=task_id, reason="not pending, or held by another delivery")
         return None
     run = Run.objects.select_related("recipe", "owner").get(pk=run_id)
+    run_event(run_id, "running", task=task_id, attempt=run.attempts)
     if run.attempts > settings.MAX_RENDER_ATTEMPTS:
         # Each earlier delivery died with its worker (the message came back
         # through reject_on_worker_lost): an input that kills workers must not
         # loop forever.
-        _fail(run_id, f"gave up after {settings.MAX_RENDER_ATTEMPTS} attempts: the worker "
-                      "rendering this run stopped each time (out of memory, or killed)")
+        _fail(run_id, task_id, f"gave up after {settings.MAX_RENDER_ATTEMPTS} attempts: the "
+                               "worker rendering this run stopped each time (out of memory, or killed)")
         return None
     try:
         if run.recipe.definition_hash != run.recipe_hash:
             raise DomainError("the recipe changed after this run was submitted; submit it again")
-        first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
-        rendered = render(run.recipe.definition,
-                          [cache_path(i["content_hash"]) for i in run.inputs],
-                          max_pixels=settings.MAX_PIXELS, input_format=first.format)
-        if rendered.passthrough is not None:
-            output = CacheItem.objects.get(pk=run.inputs[rendered.passthrough]["content_hash"])
-        else:
-            output = cache_store_bytes(rendered.data, origin=CacheItem.Origin.RENDERED,
-                                       name=run.output_name, owner=run.owner)
+        with heartbeat(run_id, task_id):
+            output = _render_output(run)
     except (EngineError, DomainError) as exc:
-        _fail(run_id, str(exc))
+        _fail(run_id, task_id, str(exc))
         return None
     except SoftTimeLimitExceeded:
-        _fail(run_id, f"render stopped: over the time limit of "
-                      f"{settings.CELERY_TASK_SOFT_TIME_LIMIT} s")
+        _fail(run_id, task_id, f"render stopped: over the soft time limit of "
+                               f"{settings.CELERY_TASK_SOFT_TIME_LIMIT} s")
+        return None
+    except OSError as exc:
+        # A full disk or an unreadable input: the store already removed its
+        # temp file, so nothing partial is left in the cache.
+        _fail(run_id, task_id, f"render failed writing or reading the cache: {exc}")
         return None
     except Exception as exc:  # noqa: BLE001 - record it on the run, never leave it running
         log.exception("render of run %s failed", run_id)
-        _fail(run_id, f"internal error while rendering: {type(exc).__name__}: {exc}")
+        _fail(run_id, task_id, f"internal error while rendering: {type(exc).__name__}: {exc}")
         return None
-    Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
-        status=Run.Status.COMPLETED, output=output, error="", finished_at=timezone.now(),
-        provenance=_provenance(run, output, task_id))
+    if _finish(run_id, task_id, status=Run.Status.COMPLETED, output=output, error="",
+               provenance=_provenance(run, output, task_id)):
+        run_event(run_id, "completed", task=task_id, output=output.pk, attempt=run.attempts)
+    else:
+        run_event(run_id, "discarded", task=task_id, reason="cancelled or re-queued meanwhile")
     return output.pk

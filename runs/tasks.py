@@ -1,7 +1,8 @@
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import services, steps
+from . import recovery, services, steps
 
 
 @shared_task(
@@ -13,7 +14,12 @@ from . import services, steps
     max_retries=5,
 )
 def render_run(self, run_id: str) -> str | None:
-    return services.run_render(run_id, task_id=self.request.id)
+    try:
+        return services.run_render(run_id, task_id=self.request.id)
+    except services.HeldElsewhere:
+        # Our own message came back while the run's heartbeat is still fresh:
+        # look again once a dead holder's heartbeat would have gone stale.
+        raise self.retry(countdown=settings.RUN_HEARTBEAT_TIMEOUT + 1, max_retries=None) from None
 
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError),
@@ -38,3 +44,9 @@ def render_step(self, cache_id: str) -> None:
         # Another worker holds the step: look again when its lease would run
         # out, so a claim whose worker died is taken over.
         raise self.retry(countdown=wait, max_retries=1000)
+
+
+@shared_task(ignore_result=True)
+def sweep_runs() -> dict:
+    """Queued by celery beat every RUN_SWEEP_INTERVAL seconds (settings.CELERY_BEAT_SCHEDULE)."""
+    return recovery.run_sweep()

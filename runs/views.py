@@ -19,6 +19,7 @@ class RunListCreate(generics.ListAPIView):
 
     serializer_class = RunSerializer
     pagination_class = NewestFirst
+    throttle_scope = "submit"  # POST only (l1site.throttles.ScopedThrottle)
 
     @extend_schema(parameters=[
         OpenApiParameter("status", str, enum=Run.Status.values),

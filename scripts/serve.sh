@@ -11,6 +11,9 @@ trap stop INT TERM EXIT
 
 "$BIN/celery" -A l1site worker --loglevel=INFO --concurrency="${ARTDAG_WORKER_CONCURRENCY:-2}" &
 pids+=($!)
+# The sweep and reaper's clock (re-queues lost runs, reaps stuck ones).
+"$BIN/celery" -A l1site beat --loglevel=INFO &
+pids+=($!)
 echo "artdag L1 on http://127.0.0.1:${PORT}/  (API docs: /docs; data: ${ARTDAG_DATA_DIR:-~/.artdag})  Ctrl-C stops server and worker"
 scripts/web.sh &
 pids+=($!)

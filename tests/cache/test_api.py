@@ -122,6 +122,7 @@ class TestDownload:
         response = api.get(f"/cache/{digest}", HTTP_RANGE=f"bytes={len(data) + 10}-")
         assert response.status_code == 416
         assert response["Content-Range"] == f"bytes */{len(data)}"
+        assert response.json()["error"]["code"] == "range_not_satisfiable"
 
     def test_a_malformed_hash_is_400_and_an_unknown_one_404(self, api):
         bad = api.get("/cache/not-a-hash")

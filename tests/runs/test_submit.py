@@ -69,7 +69,8 @@ def test_a_render_whose_recipe_changed_after_submission_fails_with_a_reason(demo
 def test_a_run_whose_workers_keep_dying_is_failed_after_the_attempt_cap(demo, settings):
     run, _ = services.run_submit(recipe="invert", inputs=["cat"])
     Run.objects.filter(pk=run.pk).update(status="running", attempts=settings.MAX_RENDER_ATTEMPTS)
-    assert services.run_render(run.id, task_id="t-again") is None
+    # The same message comes back (reject_on_worker_lost), with its task id.
+    assert services.run_render(run.id, task_id=run.task_id) is None
     run.refresh_from_db()
     assert run.status == "failed" and "gave up after 3 attempts" in run.error
     assert run.output_id is None

@@ -1,0 +1,206 @@
+"""Keeping the cache honest and within bounds: verify every file against its
+hash (cache_verify), collect what nothing refers to (cache_gc), and report
+disk usage. Commands and the admin call these."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from .models import CacheItem
+from .services import cache_verify_item
+from .store import Progress, cache_path
+
+log = logging.getLogger(__name__)
+
+
+# --- verify ------------------------------------------------------------------
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)
+    corrupt: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # human-readable lines
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.corrupt)
+
+
+def quarantine(content_hash: str) -> Path:
+    """Move a file whose bytes no longer match its name out of the store:
+    nobody may download it under that hash again, but an operator can look."""
+    folder = settings.CACHE_DIR / "quarantine"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{content_hash}.{int(time.time())}"
+    os.replace(cache_path(content_hash), target)
+    return target
+
+
+def _repair(item: CacheItem) -> str:
+    """Make the index truthful about a lost file: runs that produced it are
+    failed (submitting again re-renders the same bytes); an item nothing
+    needs is dropped; an asset's content must be imported again."""
+    from runs.models import Run  # runs depends on cache, not the other way round
+
+    lost = Run.objects.filter(output=item, status=Run.Status.COMPLETED).update(
+        status=Run.Status.FAILED, output=None,
+        error="output lost from the cache (missing or corrupt); submit again to re-render")
+    if item.assets.exists() or item.pinned:
+        return f"{item.pk}: needed by an asset or pinned; import the original file again"
+    item.delete()
+    return f"{item.pk}: removed from the index" + (f"; {lost} run(s) marked for re-render" if lost else "")
+
+
+def cache_verify_all(*, repair: bool = False, progress: Progress = None) -> VerifyReport:
+    """Re-hash every stored file, streaming. Corrupt files are quarantined."""
+    report = VerifyReport()
+    for item in CacheItem.objects.order_by("content_hash").iterator(chunk_size=500):
+        state = cache_verify_item(item, progress)
+        report.checked += 1
+        if state == "ok":
+            continue
+        if state == "corrupt":
+            report.corrupt.append(item.pk)
+            quarantine(item.pk)
+            report.quarantined.append(item.pk)
+        else:
+            report.missing.append(item.pk)
+        if repair:
+            report.repaired.append(_repair(item))
+    return report
+
+
+# --- garbage collection ------------------------------------------------------
+
+@dataclass
+class GcReport:
+    deleted: list[str] = field(default_factory=list)
+    freed_bytes: int = 0
+    kept_in_use: int = 0
+    orphan_files: int = 0
+    stale_temp_files: int = 0
+    expired_runs: int = 0
+
+
+def _active_inputs() -> set[str]:
+    from runs.models import Run
+
+    hashes = set()
+    for inputs in Run.objects.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING]
+                                     ).values_list("inputs", flat=True):
+        hashes.update(i["content_hash"] for i in inputs)
+    return hashes
+
+
+def _in_use(content_hash: str, cutoff) -> bool:
+    """Checked under the item's row lock: an asset, a pin, a run finished
+    within the retention, or a pending or running run that needs it."""
+    from runs.models import Run
+
+    item = CacheItem.objects.select_for_update().filter(pk=content_hash).first()
+    if item is None:
+        return True  # someone else collected it; nothing to do
+    # Run.inputs is JSON (no foreign key); scanning the few active runs in
+    # Python works on SQLite too, which has no JSON containment lookup.
+    return (item.pinned or item.assets.exists()
+            or item.produced_by.filter(Q(finished_at__gte=cutoff) | Q(finished_at__isnull=True)).exists()
+            or content_hash in _active_inputs())
+
+
+def _collect(content_hash: str, cutoff, report: GcReport) -> int | None:
+    """Delete one item if nothing uses it; returns its size, or None if kept."""
+    from runs.models import Run
+
+    with transaction.atomic():
+        if _in_use(content_hash, cutoff):
+            return None
+        item = CacheItem.objects.get(pk=content_hash)
+        # Old runs keep their history and provenance; only the bytes go.
+        report.expired_runs += Run.objects.filter(output=item).update(
+            status=Run.Status.FAILED, output=None,
+            error=f"output collected by cache_gc (older than {settings.GC_KEEP_DAYS} days); "
+                  "submit again to re-render")
+        item.delete()
+    # After the commit: a rollback must not lose a file. A crash here leaves
+    # an orphan file, which the next collection removes.
+    cache_path(content_hash).unlink(missing_ok=True)
+    return item.size
+
+
+def _sweep_files(report: GcReport, *, dry_run: bool, grace: float) -> None:
+    """Files the index does not know (a crash between storing and indexing)
+    and temp files left by interrupted uploads and renders."""
+    now = time.time()
+    for path in settings.CACHE_DIR.glob("??/??/*"):
+        if now - path.stat().st_mtime < grace or CacheItem.objects.filter(pk=path.name).exists():
+            continue
+        report.orphan_files += 1
+        report.freed_bytes += path.stat().st_size
+        if not dry_run:
+            path.unlink(missing_ok=True)
+    for path in (settings.CACHE_DIR / "tmp").glob("*"):
+        if path.is_file() and now - path.stat().st_mtime > max(grace, 24 * 3600):
+            report.stale_temp_files += 1
+            if not dry_run:
+                path.unlink(missing_ok=True)
+
+
+def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: int | None = None,
+             grace_seconds: int | None = None) -> GcReport:
+    """Delete content nothing refers to, oldest first; with max_bytes, only
+    until the cache is that small. Roots: assets, pinned items, outputs of
+    runs finished within keep_days, inputs of pending or running runs."""
+    keep_days = settings.GC_KEEP_DAYS if keep_days is None else keep_days
+    grace = settings.GC_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    now = timezone.now()
+    cutoff = now - timedelta(days=keep_days)
+    report = GcReport()
+    total = CacheItem.objects.aggregate(b=Sum("size"))["b"] or 0
+    candidates = (CacheItem.objects
+                  .filter(pinned=False, assets__isnull=True, created_at__lt=now - timedelta(seconds=grace))
+                  .exclude(produced_by__finished_at__gte=cutoff)
+                  .exclude(pk__in=_active_inputs())
+                  .order_by("created_at").values_list("content_hash", "size"))
+    for content_hash, size in candidates.iterator(chunk_size=500):
+        if max_bytes is not None and total <= max_bytes:
+            break
+        if dry_run:
+            report.deleted.append(content_hash)
+            report.freed_bytes += size
+            total -= size
+            continue
+        freed = _collect(content_hash, cutoff, report)
+        if freed is None:
+            report.kept_in_use += 1
+            continue
+        report.deleted.append(content_hash)
+        report.freed_bytes += freed
+        total -= freed
+    _sweep_files(report, dry_run=dry_run, grace=grace)
+    return report
+
+
+# --- usage -------------------------------------------------------------------
+
+def cache_usage() -> dict:
+    """Bytes and items in the cache, in total, per origin and per owner."""
+    def rows(key):
+        return {(k if k is not None else "-"): {"items": n, "bytes": b or 0}
+                for k, n, b in CacheItem.objects.values_list(key).annotate(
+                    n=Count("content_hash"), b=Sum("size")).order_by(key).values_list(key, "n", "b")}
+
+    totals = CacheItem.objects.aggregate(n=Count("content_hash"), b=Sum("size"))
+    return {"items": totals["n"], "bytes": totals["b"] or 0,
+            "by_origin": rows("origin"), "by_owner": rows("owner__username")}

@@ -1,0 +1,140 @@
+"""Keeping runs moving when machines misbehave.
+
+PostgreSQL is the source of truth; the broker's messages are only hints. A
+run that is pending with no message (the broker was down at submission, or
+lost its queue on restart), or running with no live worker, is found here by
+the periodic sweep (celery beat -> runs.tasks.sweep_runs) and queued again.
+Workers claim runs with a conditional update that names their task id, so a
+duplicated message never renders a run twice (runs.services.run_render).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import Q
+from django.utils import timezone
+
+from .events import run_event
+from .models import Run
+
+log = logging.getLogger(__name__)
+SWEEP_BATCH = 500  # per kind per sweep; the next sweep takes the rest
+
+
+def run_queue(run_id: str, task_id: str) -> bool:
+    """Hand the run's message to the broker and record that it is queued.
+    Returns False, leaving the run "not yet queued", if the broker is away."""
+    from .tasks import render_run  # tasks import services, which import us
+
+    try:
+        render_run.apply_async(args=[run_id], task_id=task_id)
+    except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types; the sweep retries
+        run_event(run_id, "pending", queue="not yet queued", task=task_id, level=logging.WARNING,
+                  reason=f"broker unreachable: {type(exc).__name__}: {exc}"[:300])
+        return False
+    Run.objects.filter(pk=run_id, task_id=task_id, queued_at__isnull=True).update(
+        queued_at=timezone.now())
+    run_event(run_id, "pending", queue="queued", task=task_id)
+    return True
+
+
+@contextmanager
+def heartbeat(run_id: str, task_id: str):
+    """Renew the run's heartbeat_at while the body runs, from a thread of its
+    own (a render spends its time in numpy, not in Python we could interleave).
+    The thread dies with the process, which is the point: a killed worker
+    stops beating and the sweep notices."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.RUN_HEARTBEAT_INTERVAL):
+                try:
+                    Run.objects.filter(pk=run_id, task_id=task_id, status=Run.Status.RUNNING
+                                       ).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    # The database restarted under us: reconnect on the next beat.
+                    log.warning("heartbeat of run %s missed: database unavailable", run_id)
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id[:12]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=settings.RUN_HEARTBEAT_INTERVAL + 5)
+
+
+def _requeue(run: Run, *, reason: str, **match) -> bool:
+    """Give the run a fresh task id and queue it. The conditional update on
+    the old values is the gate: of two concurrent sweeps, one wins."""
+    task_id = str(uuid.uuid4())
+    moved = Run.objects.filter(pk=run.pk, task_id=run.task_id, **match).update(
+        status=Run.Status.PENDING, task_id=task_id, queued_at=None, heartbeat_at=None)
+    if not moved:
+        return False
+    run_event(run.pk, "pending", reason=reason, task=task_id, attempts=run.attempts)
+    run_queue(run.pk, task_id)
+    return True
+
+
+def _fail(run: Run, message: str) -> bool:
+    failed = Run.objects.filter(pk=run.pk, task_id=run.task_id, status=Run.Status.RUNNING).update(
+        status=Run.Status.FAILED, error=message, finished_at=timezone.now())
+    if failed:
+        run_event(run.pk, "failed", reason=message, attempts=run.attempts, by="reaper")
+    return bool(failed)
+
+
+def run_sweep() -> dict:
+    """One pass of the sweep and reaper. Returns what it did, by kind."""
+    now = timezone.now()
+    done = {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0}
+    fields = ["id", "task_id", "attempts", "started_at", "heartbeat_at", "queued_at"]
+
+    # 1. Never reached the broker (it was down when the run was submitted).
+    unqueued = Run.objects.filter(status=Run.Status.PENDING, queued_at__isnull=True,
+                                  created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
+    for run in unqueued.only(*fields)[:SWEEP_BATCH]:
+        done["queued"] += _requeue(run, reason="not yet queued", status=Run.Status.PENDING,
+                                   queued_at__isnull=True)
+
+    # 2. Queued long ago and never claimed: the message may have vanished with
+    # a broker restart. A duplicate is harmless (the claim admits one).
+    stale_queued = Run.objects.filter(
+        status=Run.Status.PENDING,
+        queued_at__lt=now - timedelta(seconds=settings.RUN_REQUEUE_AFTER))
+    for run in stale_queued.only(*fields)[:SWEEP_BATCH]:
+        done["requeued"] += _requeue(run, reason="queued but never claimed",
+                                     status=Run.Status.PENDING, queued_at=run.queued_at)
+
+    # 3. Running with no sign of life: past the hard time limit (the worker
+    # killed the render, so nothing recorded it), or no heartbeat.
+    hard_limit = settings.CELERY_TASK_TIME_LIMIT
+    silent = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    stuck = Run.objects.filter(status=Run.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=silent) | Q(heartbeat_at__isnull=True, started_at__lt=silent)
+        | Q(started_at__lt=now - timedelta(seconds=hard_limit + settings.RUN_HEARTBEAT_INTERVAL)))
+    for run in stuck.only(*fields)[:SWEEP_BATCH]:
+        if run.started_at and (now - run.started_at).total_seconds() > hard_limit:
+            done["failed"] += _fail(run, f"render stopped: over the hard time limit of {hard_limit} s "
+                                         "(the worker killed it)")
+        elif run.attempts >= settings.MAX_RENDER_ATTEMPTS:
+            done["failed"] += _fail(run, f"gave up after {run.attempts} attempts: the worker "
+                                         "rendering this run stopped responding each time")
+        else:
+            done["reaped"] += _requeue(run, reason="worker stopped sending heartbeats",
+                                       status=Run.Status.RUNNING)
+    if any(done.values()):
+        log.info("sweep: %s", " ".join(f"{k}={v}" for k, v in done.items()))
+    return done
