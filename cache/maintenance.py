@@ -57,6 +57,7 @@ def _repair(item: CacheItem) -> str:
     lost = Run.objects.filter(output=item, status=Run.Status.COMPLETED).update(
         status=Run.Status.FAILED, output=None,
         error="output lost from the cache (missing or corrupt); submit again to re-render")
+    _forget_steps(item)
     if item.assets.exists() or item.pinned:
         return f"{item.pk}: needed by an asset or pinned; import the original file again"
     item.delete()
@@ -94,13 +95,28 @@ class GcReport:
     expired_runs: int = 0
 
 
-def _active_inputs() -> set[str]:
-    from runs.models import Run
+def _forget_steps(item: CacheItem) -> None:
+    """Graph steps whose output goes are no longer cached: the next run that
+    needs one renders it again (the same bytes)."""
+    from runs.models import Step
 
+    Step.objects.filter(output=item).update(status=Step.Status.PENDING, output=None,
+                                            media_type="", lease_owner="", lease_expires_at=None)
+
+
+def _active_inputs() -> set[str]:
+    """Inputs of pending and running runs, and every step output an
+    unfinished graph run has planned (a list input's members included)."""
+    from runs.models import Run, Step
+
+    active = [Run.Status.PENDING, Run.Status.RUNNING]
     hashes = set()
-    for inputs in Run.objects.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING]
-                                     ).values_list("inputs", flat=True):
-        hashes.update(i["content_hash"] for i in inputs)
+    for inputs in Run.objects.filter(status__in=active).values_list("inputs", flat=True):
+        for i in inputs:
+            ref = i["content_hash"]
+            hashes.update(ref if isinstance(ref, list) else [ref])
+    hashes.update(Step.objects.filter(run_steps__run__status__in=active, output__isnull=False)
+                  .values_list("output_id", flat=True))
     return hashes
 
 
@@ -116,6 +132,7 @@ def _in_use(content_hash: str, cutoff) -> bool:
     # Python works on SQLite too, which has no JSON containment lookup.
     return (item.pinned or item.assets.exists()
             or item.produced_by.filter(Q(finished_at__gte=cutoff) | Q(finished_at__isnull=True)).exists()
+            or item.steps.filter(finished_at__gte=cutoff).exists()
             or content_hash in _active_inputs())
 
 
@@ -132,6 +149,7 @@ def _collect(content_hash: str, cutoff, report: GcReport) -> int | None:
             status=Run.Status.FAILED, output=None,
             error=f"output collected by cache_gc (older than {settings.GC_KEEP_DAYS} days); "
                   "submit again to re-render")
+        _forget_steps(item)
         item.delete()
     # After the commit: a rollback must not lose a file. A crash here leaves
     # an orphan file, which the next collection removes.
@@ -161,7 +179,8 @@ def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: 
              grace_seconds: int | None = None) -> GcReport:
     """Delete content nothing refers to, oldest first; with max_bytes, only
     until the cache is that small. Roots: assets, pinned items, outputs of
-    runs finished within keep_days, inputs of pending or running runs."""
+    runs finished within keep_days, graph steps finished within keep_days,
+    inputs and planned steps of pending or running runs."""
     keep_days = settings.GC_KEEP_DAYS if keep_days is None else keep_days
     grace = settings.GC_GRACE_SECONDS if grace_seconds is None else grace_seconds
     now = timezone.now()
@@ -171,6 +190,7 @@ def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: 
     candidates = (CacheItem.objects
                   .filter(pinned=False, assets__isnull=True, created_at__lt=now - timedelta(seconds=grace))
                   .exclude(produced_by__finished_at__gte=cutoff)
+                  .exclude(steps__finished_at__gte=cutoff)
                   .exclude(pk__in=_active_inputs())
                   .order_by("created_at").values_list("content_hash", "size"))
     for content_hash, size in candidates.iterator(chunk_size=500):

@@ -23,6 +23,7 @@ from engine.errors import InvalidParams
 from l1site.exceptions import DomainError, NotFound
 
 from .models import Recipe, RecipeVersion, Run, RunStep, Step
+from .services import lock_inputs, refuse_over_active_limit
 
 
 def recipe_post(source, *, owner=None) -> tuple[RecipeVersion, bool]:
@@ -143,6 +144,11 @@ def graph_submit(*, recipe: Recipe, inputs, params, output_name: str = "",
     user = owner if getattr(owner, "is_authenticated", False) else None
     bound = planning._bind_inputs(recipe.definition, inputs)
     with transaction.atomic():
+        lock_inputs(sorted({s.cache_id for s in plan.steps if s.type == "SOURCE"
+                             and not s.inputs and s.items is None}
+                            | {i for s in plan.steps if s.items for i in s.items}))
+        if not Run.objects.filter(pk=run_id).exists():
+            refuse_over_active_limit(owner)
         run, created = Run.objects.get_or_create(id=run_id, defaults={
             "recipe": recipe, "recipe_name": recipe.name, "recipe_hash": recipe.definition_hash,
             "inputs": [{"name": name, "content_hash": bound[name]} for name in bound],
@@ -155,7 +161,7 @@ def graph_submit(*, recipe: Recipe, inputs, params, output_name: str = "",
         queued = created or bool(Run.objects.filter(
             pk=run_id, status__in=[Run.Status.FAILED, Run.Status.CANCELLED]).update(
             status=Run.Status.PENDING, error="", started_at=None, finished_at=None,
-            cancelled_by=None))
+            cancelled_by=None, queued_at=None))
         if queued and not created:
             # A retry resumes: done steps stay done, failed ones are tried again.
             Step.objects.filter(run_steps__run=run, status=Step.Status.FAILED).update(

@@ -96,14 +96,28 @@ def _fail(run: Run, message: str) -> bool:
     return bool(failed)
 
 
+def _schedule(run_id: str) -> bool:
+    from .tasks import schedule_run
+
+    try:
+        schedule_run.delay(run_id)
+    except Exception as exc:  # noqa: BLE001 - the broker is away; the next sweep retries
+        log.warning("sweep could not schedule graph run %s: %s", run_id, exc)
+        return False
+    return True
+
+
 def run_sweep() -> dict:
     """One pass of the sweep and reaper. Returns what it did, by kind."""
     now = timezone.now()
-    done = {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0}
+    done = {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0, "scheduled": 0}
     fields = ["id", "task_id", "attempts", "started_at", "heartbeat_at", "queued_at"]
 
     # 1. Never reached the broker (it was down when the run was submitted).
-    unqueued = Run.objects.filter(status=Run.Status.PENDING, queued_at__isnull=True,
+    # Graph runs (plan set) move step by step, with leases on the steps: they
+    # are nudged by pass 4, not queued or reaped as one task.
+    chains = Run.objects.filter(plan__isnull=True)
+    unqueued = chains.filter(status=Run.Status.PENDING, queued_at__isnull=True,
                                   created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
     for run in unqueued.only(*fields)[:SWEEP_BATCH]:
         done["queued"] += _requeue(run, reason="not yet queued", status=Run.Status.PENDING,
@@ -111,7 +125,7 @@ def run_sweep() -> dict:
 
     # 2. Queued long ago and never claimed: the message may have vanished with
     # a broker restart. A duplicate is harmless (the claim admits one).
-    stale_queued = Run.objects.filter(
+    stale_queued = chains.filter(
         status=Run.Status.PENDING,
         queued_at__lt=now - timedelta(seconds=settings.RUN_REQUEUE_AFTER))
     for run in stale_queued.only(*fields)[:SWEEP_BATCH]:
@@ -122,7 +136,7 @@ def run_sweep() -> dict:
     # killed the render, so nothing recorded it), or no heartbeat.
     hard_limit = settings.CELERY_TASK_TIME_LIMIT
     silent = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    stuck = Run.objects.filter(status=Run.Status.RUNNING).filter(
+    stuck = chains.filter(status=Run.Status.RUNNING).filter(
         Q(heartbeat_at__lt=silent) | Q(heartbeat_at__isnull=True, started_at__lt=silent)
         | Q(started_at__lt=now - timedelta(seconds=hard_limit + settings.RUN_HEARTBEAT_INTERVAL)))
     for run in stuck.only(*fields)[:SWEEP_BATCH]:
@@ -135,6 +149,14 @@ def run_sweep() -> dict:
         else:
             done["reaped"] += _requeue(run, reason="worker stopped sending heartbeats",
                                        status=Run.Status.RUNNING)
+    # 4. Graph runs not finished: schedule them again. Scheduling is
+    # idempotent; it queues steps never queued (the broker was away), steps
+    # whose worker died (lease run out), and finishes runs that are done.
+    unfinished = Run.objects.filter(plan__isnull=False,
+                                    status__in=[Run.Status.PENDING, Run.Status.RUNNING],
+                                    created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
+    for run_id in unfinished.values_list("id", flat=True)[:SWEEP_BATCH]:
+        done["scheduled"] += _schedule(run_id)
     if any(done.values()):
         log.info("sweep: %s", " ".join(f"{k}={v}" for k, v in done.items()))
     return done

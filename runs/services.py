@@ -82,7 +82,7 @@ def resolve_input(ref: str) -> tuple[str, CacheItem]:
     return name, item
 
 
-def _refuse_over_active_limit(owner) -> None:
+def refuse_over_active_limit(owner) -> None:
     if not getattr(owner, "is_authenticated", False):
         return
     active = Run.objects.filter(owner=owner, status__in=[Run.Status.PENDING, Run.Status.RUNNING])
@@ -93,7 +93,7 @@ def _refuse_over_active_limit(owner) -> None:
                           status_code=429)
 
 
-def _lock_inputs(hashes: list[str]) -> None:
+def lock_inputs(hashes: list[str]) -> None:
     """Hold the inputs' rows until the run is committed: cache_gc deletes an
     item only under a row lock after checking no pending run needs it, so it
     either sees this run or this submission sees the item gone."""
@@ -119,9 +119,9 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
     run_id = identity.run_id_for(recipe_obj, [item.pk for _, item in resolved])
     task_id = str(uuid.uuid4())
     with transaction.atomic():
-        _lock_inputs([item.pk for _, item in resolved])
+        lock_inputs([item.pk for _, item in resolved])
         if not Run.objects.filter(pk=run_id).exists():
-            _refuse_over_active_limit(owner)
+            refuse_over_active_limit(owner)
         run, created = Run.objects.get_or_create(id=run_id, defaults={
             "recipe": recipe_obj, "recipe_name": recipe_obj.name,
             "recipe_hash": recipe_obj.definition_hash,

@@ -40,9 +40,15 @@ EXTENSIONS = {"video/x-matroska": ".mkv", "video/mp4": ".mp4", "audio/wav": ".wa
 
 
 def queue_schedule(run_id: str) -> None:
+    """Schedule the run after commit. If the broker is away the run stays
+    pending, "not yet queued", until the sweep schedules it."""
     from .tasks import schedule_run
 
-    transaction.on_commit(lambda: schedule_run.delay(run_id), robust=True)
+    def send() -> None:
+        schedule_run.delay(run_id)
+        Run.objects.filter(pk=run_id, queued_at__isnull=True).update(queued_at=timezone.now())
+
+    transaction.on_commit(send, robust=True)
 
 
 def _queue_steps(cache_ids: list[str]) -> None:
@@ -102,9 +108,13 @@ def schedule(run_id: str) -> None:
     Run.objects.filter(pk=run_id, status=Run.Status.PENDING).update(
         status=Run.Status.RUNNING, started_at=timezone.now())
     ready = []
+    now = timezone.now()
     for entry in run.plan["steps"]:
         step = rows[entry["node"]]
-        if step.status != Step.Status.DONE and all(
+        # A step another worker holds under a live lease is left to it.
+        held = step.status == Step.Status.RUNNING and step.lease_expires_at and \
+            step.lease_expires_at > now
+        if step.status != Step.Status.DONE and not held and all(
                 rows[d].status == Step.Status.DONE for d in entry["deps"]):
             ready.append(step.cache_id)
     outputs, waiting = {}, False
