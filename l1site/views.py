@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 
 from assets.models import Asset
 from cache.models import CacheItem
+from provenance.services import actor_info
 from runs import identity
 from runs.models import Recipe, Run
 
@@ -21,6 +22,7 @@ class ServerInfo(APIView):
             "description": "Rendering server of the Art DAG system",
             "version": settings.VERSION,
             "actor": settings.L1_ACTOR,
+            "public_key": {k: v for k, v in actor_info().items() if k != "handle"},
             "software": identity.software(),
             "hardware": identity.hardware(),
             "counts": {
@@ -33,5 +35,7 @@ class ServerInfo(APIView):
                 "runs": "/runs", "cache": "/cache", "import": "/cache/import",
                 "assets": "/assets", "recipes": "/recipes", "effects": "/effects",
                 "docs": "/docs", "schema": "/api/schema/", "admin": "/admin/",
+                "actor": "/actor", "verify": "/provenance/verify", "tokens": "/tokens",
+                "profile": "/profile",
             },
         })

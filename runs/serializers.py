@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
 from engine import effects
+from provenance.models import Publication
+from provenance.serializers import PublicationSerializer, ReproductionSerializer
 
 from .models import Recipe, Run
 
@@ -22,16 +24,29 @@ class RunSerializer(serializers.ModelSerializer):
     cancelled_by = serializers.CharField(source="cancelled_by.username", default=None)
     duration_seconds = serializers.FloatField(allow_null=True)
     url = serializers.SerializerMethodField()
+    reproductions = serializers.SerializerMethodField()
+    publication = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
         fields = ["run_id", "url", "recipe", "recipe_hash", "inputs", "output_name", "status",
                   "error", "output_hash", "task_id", "attempts", "owner", "cancelled_by", "created_at",
-                  "started_at", "finished_at", "duration_seconds", "provenance"]
+                  "started_at", "finished_at", "duration_seconds", "provenance",
+                  "reproductions", "publication"]
         read_only_fields = fields
 
     def get_url(self, run: Run) -> str:
         return f"/runs/{run.id}"
+
+    def get_reproductions(self, run: Run) -> list[dict]:
+        """The latest reproductions, newest first (views prefetch them)."""
+        return ReproductionSerializer(list(run.reproductions.all())[:5], many=True).data
+
+    def get_publication(self, run: Run) -> dict | None:
+        try:
+            return PublicationSerializer(run.publication).data
+        except Publication.DoesNotExist:
+            return None
 
 
 class RecipeSerializer(serializers.ModelSerializer):

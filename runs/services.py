@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.permissions import may_change  # noqa: F401 - runs' callers import it from here
+from accounts.services import actor_handle
 from assets.models import Asset
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
@@ -20,9 +22,10 @@ from engine.canonical import is_content_hash
 from engine.errors import EngineError
 from engine.render import render
 from l1site.exceptions import DomainError, NotFound
+from provenance.services import sign
 
 from . import identity
-from .models import Recipe, Run
+from .models import Recipe, Run, RunInput
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +104,11 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
             "owner": owner if getattr(owner, "is_authenticated", False) else None,
             "task_id": task_id,
         })
+        if created:
+            # One row per input: "which runs used this file" is an index lookup.
+            RunInput.objects.bulk_create([
+                RunInput(run=run, position=i, content_hash=item.pk)
+                for i, (_, item) in enumerate(resolved)])
         # A failed or cancelled run is tried again when asked again; the
         # conditional update lets only one of several concurrent retries through.
         queued = created or bool(Run.objects.filter(
@@ -122,9 +130,6 @@ def run_get(run_id: str) -> Run:
     return run
 
 
-def may_change(user, obj) -> bool:
-    """Owners and staff may act on a run (cancel, publish); others only read it."""
-    return bool(user and user.is_authenticated and (user.is_staff or obj.owner_id == user.pk))
 
 
 def run_cancel(run_id: str, *, by) -> Run:
@@ -164,7 +169,8 @@ def _provenance(run: Run, output: CacheItem, task_id: str) -> dict:
     return {
         "task_id": task_id,
         "rendered_at": timezone.now().isoformat(),
-        "rendered_by": settings.L1_ACTOR,
+        # The actor who asked for the run; the server's own for system work.
+        "rendered_by": actor_handle(run.owner),
         "requested_by": run.owner.username if run.owner else None,
         "run_id": run.id,
         "recipe": {"name": run.recipe_name, "content_hash": run.recipe_hash},
@@ -224,5 +230,5 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
         return None
     Run.objects.filter(pk=run_id, status=Run.Status.RUNNING).update(
         status=Run.Status.COMPLETED, output=output, error="", finished_at=timezone.now(),
-        provenance=_provenance(run, output, task_id))
+        provenance=sign(_provenance(run, output, task_id)))
     return output.pk
