@@ -68,6 +68,8 @@ class Publication(models.Model):
     error = models.TextField(blank=True)
     record_id = models.CharField(max_length=255, blank=True)
     next_retry_at = models.DateTimeField(null=True, blank=True)
+    # The last attempts, oldest first: [{"at", "l2_status", "error", "next_retry_at"}].
+    history = models.JSONField(default=list, blank=True)
     task_id = models.CharField(max_length=255, blank=True)
     queued_at = models.DateTimeField(default=timezone.now)
     published_at = models.DateTimeField(null=True, blank=True)

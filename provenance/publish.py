@@ -26,6 +26,7 @@ from .models import Publication
 
 MAX_ANSWER_BYTES = 1024 * 1024
 MAX_BACKOFF_SECONDS = 3600
+HISTORY_LENGTH = 20
 
 
 def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication, bool]:
@@ -56,7 +57,7 @@ def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication
         queued = created or bool(Publication.objects.filter(
             pk=publication.pk, status=Publication.Status.FAILED, next_retry_at=None).update(
             status=Publication.Status.QUEUED, l2_url=settings.L2_URL, l1_server=l1_server,
-            requested_by=by, attempts=0, error="", l2_status=None, l2_response=None,
+            requested_by=by, attempts=0, error="", l2_status=None, l2_response=None, history=[],
             queued_at=timezone.now(), updated_at=timezone.now()))
         if queued:
             from .tasks import publish_run  # tasks import this module
@@ -128,28 +129,31 @@ def backoff_seconds(retries_done: int) -> int:
 
 def publication_attempt(publication_id: int, *, retries_done: int) -> int | None:
     """One call to L2, recorded on the publication. Returns the seconds to wait
-    before retrying (a timeout, a 5xx, no connection) or None when done
+    before retrying (a timeout, a 5xx or 429, no connection) or None when done
     (published, a final 4xx, or out of retries)."""
     publication = Publication.objects.select_related("run").filter(pk=publication_id).first()
     if publication is None or publication.status == Publication.Status.PUBLISHED:
         return None  # deleted, or a redelivered message after success
-    Publication.objects.filter(pk=publication_id).update(attempts=publication.attempts + 1)
     answer = l2_record_run(publication)
     now = timezone.now()
-    fields = {"l2_status": answer.status, "l2_response": answer.body, "updated_at": now}
+    fields = {"l2_status": answer.status, "l2_response": answer.body, "updated_at": now,
+              "attempts": publication.attempts + 1}
     if answer.status is not None and 200 <= answer.status < 300:
         body = answer.body if isinstance(answer.body, dict) else {}
         fields.update(status=Publication.Status.PUBLISHED, published_at=now, error="",
                       next_retry_at=None, record_id=str(body.get("record_id") or "")[:255])
-        Publication.objects.filter(pk=publication_id).update(**fields)
-        return None
-    retry = answer.status is None or answer.status >= 500 or answer.status == 429
-    delay = backoff_seconds(retries_done) if retry else None
-    if delay is not None and retries_done >= settings.L2_PUBLISH_MAX_RETRIES:
         delay = None
-        answer = Answer(answer.status, answer.body,
-                        f"{answer.error}; gave up after {retries_done + 1} attempts")
-    fields.update(status=Publication.Status.FAILED, error=answer.error[:4000],
-                  next_retry_at=now + timedelta(seconds=delay) if delay is not None else None)
+    else:
+        retry = answer.status is None or answer.status >= 500 or answer.status == 429
+        delay = backoff_seconds(retries_done) if retry else None
+        error = answer.error
+        if delay is not None and retries_done >= settings.L2_PUBLISH_MAX_RETRIES:
+            delay, error = None, f"{error}; gave up after {retries_done + 1} attempts"
+        fields.update(status=Publication.Status.FAILED, error=error[:4000],
+                      next_retry_at=now + timedelta(seconds=delay) if delay is not None else None)
+    fields["history"] = [*publication.history, {
+        "at": now.isoformat(), "l2_status": answer.status, "error": fields["error"],
+        "next_retry_at": fields["next_retry_at"].isoformat() if fields["next_retry_at"] else None,
+    }][-HISTORY_LENGTH:]
     Publication.objects.filter(pk=publication_id).update(**fields)
     return delay

@@ -20,7 +20,7 @@ class PublicationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Publication
         fields = ["status", "l2_url", "l1_server", "record_id", "published_at", "l2_status",
-                  "l2_response", "error", "attempts", "next_retry_at", "requested_by",
+                  "l2_response", "error", "attempts", "next_retry_at", "history", "requested_by",
                   "queued_at", "updated_at"]
         read_only_fields = fields
 
