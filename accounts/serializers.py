@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from .models import ApiToken
+from .services import NAME_PATTERN, NAME_RULE
 
 
 class TokenSerializer(serializers.ModelSerializer):
@@ -13,8 +14,8 @@ class TokenSerializer(serializers.ModelSerializer):
 
 
 class TokenCreateSerializer(serializers.Serializer):
-    name = serializers.RegexField(r"^[\w .-]{1,64}$", max_length=64, error_messages={
-        "invalid": "a token name is 1-64 letters, digits, spaces, '.', '_' or '-'"})
+    name = serializers.RegexField(NAME_PATTERN, max_length=64,
+                                  error_messages={"invalid": NAME_RULE})
 
 
 class CreatedTokenSerializer(TokenSerializer):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -18,6 +19,8 @@ KEY_PREFIX = "l1_"
 # last_used_at is a hint, not an audit log: write it at most once a minute per
 # token instead of on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+NAME_PATTERN = r"^[\w .-]{1,64}$"
+NAME_RULE = "a token name is 1-64 letters, digits, spaces, '.', '_' or '-'"
 
 
 def actor_handle(user) -> str:
@@ -35,6 +38,8 @@ def hash_key(key: str) -> str:
 
 def token_create(*, user, name: str) -> tuple[ApiToken, str]:
     """A new token and its key; the key is never stored or shown again."""
+    if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+        raise DomainError(NAME_RULE, code="invalid")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     try:
         with transaction.atomic():

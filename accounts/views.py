@@ -77,7 +77,7 @@ def profile(request):
 def profile_token_create(request):
     data = TokenCreateSerializer(data=request.POST)
     if not data.is_valid():
-        messages.error(request, "a token name is 1-64 letters, digits, spaces, '.', '_' or '-'")
+        messages.error(request, services.NAME_RULE)
         return redirect("profile")
     try:
         _, key = services.token_create(user=request.user, name=data.validated_data["name"])

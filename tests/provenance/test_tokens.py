@@ -89,3 +89,17 @@ def test_an_inactive_users_tokens_stop_working(owner_api, owner):
     owner.is_active = False
     owner.save(update_fields=["is_active"])
     assert _with_key(key).get("/me").status_code == 401
+
+
+def test_the_create_token_command_prints_a_working_key(owner, capsys):
+    from django.core.management import CommandError, call_command
+
+    call_command("create_token", "painter", "ci")
+    key = capsys.readouterr().out.strip()
+    assert _with_key(key).get("/me").json()["username"] == "painter"
+    with pytest.raises(CommandError, match="already have a token named 'ci'"):
+        call_command("create_token", "painter", "ci")
+    with pytest.raises(CommandError, match="no user named 'nobody'"):
+        call_command("create_token", "nobody", "ci")
+    with pytest.raises(CommandError, match="a token name is"):
+        call_command("create_token", "painter", "no/slashes")
