@@ -248,4 +248,4 @@ L2_TOKEN = env_str("L2_TOKEN", "")
 L2_PUBLISH_TIMEOUT = env_int("L2_PUBLISH_TIMEOUT", 30, minimum=1)
 L2_PUBLISH_MAX_RETRIES = env_int("L2_PUBLISH_MAX_RETRIES", 8, minimum=0)
 L2_PUBLISH_BACKOFF = env_int("L2_PUBLISH_BACKOFF", 15, minimum=1)  # seconds; doubles per retry
-L2_PUBLISH_QUEUE = env_str("L2_PUBLISH_QUEUE", CELERY_TASK_DEFAULT_QUEUE)
+L2_PUBLISH_QUEUE = env_str("L2_PUBLISH_QUEUE", "")  # empty: the render queue (ARTDAG_QUEUE)

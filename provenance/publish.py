@@ -29,6 +29,11 @@ MAX_BACKOFF_SECONDS = 3600
 HISTORY_LENGTH = 20
 
 
+def queue_option() -> dict:
+    """Where publish tasks go: L2_PUBLISH_QUEUE, else Celery's default (the render queue)."""
+    return {"queue": settings.L2_PUBLISH_QUEUE} if settings.L2_PUBLISH_QUEUE else {}
+
+
 def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication, bool]:
     """Queue the run's publication (owner or staff, completed runs only).
     Returns (publication, queued); publishing again returns the same
@@ -64,7 +69,7 @@ def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication
 
             pk = publication.pk
             transaction.on_commit(
-                lambda: publish_run.apply_async(args=[pk], queue=settings.L2_PUBLISH_QUEUE),
+                lambda: publish_run.apply_async(args=[pk], **queue_option()),
                 robust=True)
     publication.refresh_from_db()
     return publication, queued

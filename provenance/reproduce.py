@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cache.models import CacheItem
-from cache.store import cache_path
+from cache.store import cache_path, hash_file
 from engine.canonical import sha3_hex
 from engine.errors import EngineError
 from engine.render import render
@@ -66,7 +66,10 @@ def _render_hash(run: Run) -> str:
     rendered = render(run.recipe.definition, paths, max_pixels=settings.MAX_PIXELS,
                       input_format=first.format)
     if rendered.passthrough is not None:
-        return run.inputs[rendered.passthrough]["content_hash"]
+        # The output is the input itself: hash its stored bytes again rather
+        # than trusting the name they are filed under.
+        with open(paths[rendered.passthrough], "rb", buffering=0) as file:
+            return hash_file(file, None)[0]
     return sha3_hex(rendered.data)
 
 

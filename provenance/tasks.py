@@ -1,5 +1,4 @@
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from . import publish, reproduce
@@ -15,10 +14,10 @@ def reproduce_run(reproduction_id: int) -> str | None:
 # Retries are the service's decision (timeouts and 5xx, with backoff; a 4xx is
 # final), so the task only carries them out; max_retries=None because the
 # service counts them against L2_PUBLISH_MAX_RETRIES.
-@shared_task(bind=True, acks_late=True, max_retries=None,
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
              autoretry_for=(OperationalError, InterfaceError), retry_backoff=True,
              retry_kwargs={"max_retries": 5})
 def publish_run(self, publication_id: int) -> None:
     delay = publish.publication_attempt(publication_id, retries_done=self.request.retries)
     if delay is not None:
-        raise self.retry(countdown=delay, queue=settings.L2_PUBLISH_QUEUE)
+        raise self.retry(countdown=delay, **publish.queue_option())

@@ -76,3 +76,20 @@ def test_a_changed_recipe_fails_to_reproduce_rather_than_comparing_other_work(co
     recipe_save(name="dog", definition={"inputs": 1, "steps": [{"effect": "invert"}]})
     with pytest.raises(CommandError, match="recipe changed"):
         call_command("reproduce", completed_run)
+
+
+def test_an_identity_run_rehashes_its_stored_bytes_instead_of_trusting_their_name(owner_api,
+                                                                                  owner):
+    import os
+
+    from runs.demo import seed_builtin_recipes
+
+    seed_builtin_recipes()
+    fresh = upload(owner_api, images.png(16, 16, seed=78))
+    run_id = render_here("identity", [fresh], owner=owner)
+    call_command("reproduce", run_id)  # the bytes are intact
+    path = cache_path(fresh)
+    os.chmod(path, 0o644)
+    path.write_bytes(images.png(16, 16, seed=79))  # bit rot under the same name
+    with pytest.raises(CommandError, match="^differs"):
+        call_command("reproduce", run_id)

@@ -223,3 +223,21 @@ def test_the_signed_bytes_are_the_canonical_encoding_without_the_signature(compl
     payload = canonical_bytes({k: v for k, v in record.items() if k != "signature"})
     services.signing_key().public_key().verify(base64.b64decode(record["signature"]), payload)
     assert payload.startswith(b'{"algorithm":"ed25519","effects":[')
+
+
+def test_records_from_before_signing_are_signed_by_the_backfill_command(api, completed_run,
+                                                                        capsys):
+    record = Run.objects.get(pk=completed_run).provenance
+    old = {k: v for k, v in record.items()
+           if k not in ("signature", "key_id", "algorithm", "signed_by")}
+    Run.objects.filter(pk=completed_run).update(provenance=old)
+    assert api.post("/provenance/verify", old, format="json").json()["reason"] == \
+        "the record has no signature"
+
+    call_command("sign_provenance")
+    assert capsys.readouterr().out.startswith("signed 1 record(s)")
+    signed = api.get(f"/runs/{completed_run}/provenance").json()
+    assert {k: v for k, v in signed.items() if k in old} == old
+    assert api.post("/provenance/verify", signed, format="json").json()["valid"] is True
+    call_command("sign_provenance")
+    assert capsys.readouterr().out.startswith("signed 0 record(s)")
