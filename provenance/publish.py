@@ -27,6 +27,8 @@ from .models import Publication
 MAX_ANSWER_BYTES = 1024 * 1024
 MAX_BACKOFF_SECONDS = 3600
 HISTORY_LENGTH = 20
+# No worker has tried it after this long: the broker lost the message (or was down at commit).
+LOST_QUEUED = timedelta(minutes=10)
 
 
 def queue_option() -> dict:
@@ -57,9 +59,13 @@ def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication
         publication, created = Publication.objects.get_or_create(run=run, defaults={
             "l2_url": settings.L2_URL, "l1_server": l1_server,
             "requested_by": by})
-        # Only a publication that failed for good (a 4xx, or out of retries) is
-        # queued again; the conditional update lets one of several racing requests do it.
-        queued = created or bool(Publication.objects.filter(
+        # Only a publication that failed for good (a 4xx, or out of retries), or
+        # one lost from the queue, is queued again; the conditional updates let
+        # one of several racing requests do it.
+        lost = Publication.objects.filter(  # queued, but its message never reached a worker
+            pk=publication.pk, status=Publication.Status.QUEUED, attempts=0,
+            queued_at__lt=timezone.now() - LOST_QUEUED).update(queued_at=timezone.now())
+        queued = created or bool(lost) or bool(Publication.objects.filter(
             pk=publication.pk, status=Publication.Status.FAILED, next_retry_at=None).update(
             status=Publication.Status.QUEUED, l2_url=settings.L2_URL, l1_server=l1_server,
             requested_by=by, attempts=0, error="", l2_status=None, l2_response=None, history=[],

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import socket
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cache.models import CacheItem
@@ -33,10 +35,28 @@ def _reproducible(run_id: str) -> Run:
     return run
 
 
+# A queued reproduction no worker has taken after this long was lost with
+# its message (the broker was down at commit); a running one older than the
+# hard time limit lost its worker. Either way it no longer blocks a new request.
+LOST_QUEUED = timedelta(minutes=10)
+
+
+def _expire_lost(run: Run) -> None:
+    now = timezone.now()
+    lost_running = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    Reproduction.objects.filter(
+        Q(status=Reproduction.Status.QUEUED, created_at__lt=now - LOST_QUEUED)
+        | Q(status=Reproduction.Status.RUNNING, created_at__lt=now - LOST_QUEUED - lost_running),
+        run=run,
+    ).update(status=Reproduction.Status.FAILED, finished_at=now,
+             error="lost: no worker finished it; asked again")
+
+
 def reproduction_request(run_id: str, *, by, queue: bool = True) -> tuple[Reproduction, bool]:
     """Queue a reproduction of a completed run. Returns (reproduction, created);
     while one is queued or running, asking again returns that one."""
     run = _reproducible(run_id)
+    _expire_lost(run)
     try:
         with transaction.atomic():
             reproduction = Reproduction.objects.create(
@@ -75,7 +95,8 @@ def _render_hash(run: Run) -> str:
 
 def reproduction_perform(reproduction_id: int) -> Reproduction | None:
     """Render and compare. Runs on a worker (or in `manage.py reproduce`)."""
-    claimed = Reproduction.objects.filter(pk=reproduction_id, status=Reproduction.Status.QUEUED) \
+    # RUNNING too: a message redelivered after its worker died must still finish the job.
+    claimed = Reproduction.objects.filter(pk=reproduction_id, status__in=Reproduction.ACTIVE) \
         .update(status=Reproduction.Status.RUNNING)
     if not claimed:
         return None  # a redelivered message: someone did it already

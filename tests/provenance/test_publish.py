@@ -47,3 +47,19 @@ def test_the_public_url_defaults_to_the_address_the_request_came_to(
 
 def test_a_run_shows_no_publication_until_asked(api, completed_run):
     assert api.get(f"/runs/{completed_run}").json()["publication"] is None
+
+
+def test_a_publication_lost_from_the_queue_is_queued_again_when_asked(
+        owner_api, completed_run, l2_on, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks() as first:
+        owner_api.post(f"/runs/{completed_run}/publish")
+    with django_capture_on_commit_callbacks() as soon:
+        assert owner_api.post(f"/runs/{completed_run}/publish").status_code == 200
+    Publication.objects.update(queued_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks() as later:
+        assert owner_api.post(f"/runs/{completed_run}/publish").status_code == 202
+    assert (len(first), len(soon), len(later)) == (1, 0, 1)

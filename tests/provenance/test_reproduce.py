@@ -93,3 +93,16 @@ def test_an_identity_run_rehashes_its_stored_bytes_instead_of_trusting_their_nam
     path.write_bytes(images.png(16, 16, seed=79))  # bit rot under the same name
     with pytest.raises(CommandError, match="^differs"):
         call_command("reproduce", run_id)
+
+
+def test_a_reproduction_lost_from_the_queue_no_longer_blocks_a_new_one(owner_api, completed_run):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first = owner_api.post(f"/runs/{completed_run}/reproduce").json()
+    Reproduction.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    second = owner_api.post(f"/runs/{completed_run}/reproduce")
+    assert second.status_code == 202 and second.json()["id"] != first["id"]
+    lost = Reproduction.objects.get(pk=first["id"])
+    assert lost.status == "failed" and lost.error.startswith("lost")
