@@ -138,3 +138,15 @@ def test_an_open_server_lets_anyone_read_and_verify(completed_run, anon_api):
     assert anon_api.get(f"/runs/{completed_run}").status_code == 200
     record = anon_api.get(f"/runs/{completed_run}/provenance").json()
     assert anon_api.post("/provenance/verify", record, format="json").json()["valid"] is True
+
+
+def test_uploads_assets_and_runs_record_who_made_them(owner_api, demo, owner):
+    from tests.helpers import upload
+
+    content = upload(owner_api, images.png(12, 12, seed=12))
+    listed = {i["content_hash"]: i for i in owner_api.get("/cache").json()["results"]}
+    assert listed[content]["owner"] == "painter"
+    owner_api.post("/assets", {"name": "mine", "content_hash": content}, format="json")
+    assert owner_api.get("/assets/mine").json()["owner"] == "painter"
+    run = owner_api.post("/runs", {"recipe": "invert", "inputs": ["mine"]}, format="json").json()
+    assert run["owner"] == "painter"
