@@ -7,6 +7,13 @@ from runs import services
 from tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users here are made by the dozen; the production hasher's cost (about
+    a second each on a busy machine) buys these tests nothing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(username="painter")
