@@ -82,6 +82,8 @@ def verify(record, key: Ed25519PublicKey):
         return False, "the signature is not 64 bytes of base64"
     try:
         payload = canonical({k: v for k, v in record.items() if k != "signature"})
+    except RecursionError:
+        return False, "the record is nested too deeply to encode"
     except (TypeError, ValueError) as exc:
         return False, f"the record has no canonical form: {exc}"
     try:

@@ -76,6 +76,8 @@ def verify_record(record, public_key: Ed25519PublicKey) -> Verdict:
         return Verdict(False, "the signature is not 64 bytes of base64")
     try:
         payload = signed_bytes(record)
+    except RecursionError:
+        return Verdict(False, "the record is nested too deeply to encode")
     except (TypeError, ValueError) as exc:
         return Verdict(False, f"the record has no canonical form: {exc}")
     try:
