@@ -75,3 +75,23 @@ def test_runs_made_before_the_input_table_are_backfilled(chain):
     import_module("runs.migrations.0004_run_inputs").backfill(apps, None)
     assert list(RunInput.objects.filter(run_id=chain["diptych"]).values_list(
         "position", "content_hash")) == [(0, chain["y"]), (1, chain["cat"])]
+
+
+def test_the_walk_costs_a_few_queries_per_level_not_per_run(api, demo, owner,
+                                                          django_assert_max_num_queries):
+    current = "cat"
+    for step in range(12):
+        recipe = ("invert", "sepia-print")[step % 2]
+        current = Run.objects.get(pk=render_here(recipe, [current], owner=owner)).output_id
+    with django_assert_max_num_queries(2 * 13 + 8):
+        body = api.get(f"/cache/{current}/lineage").json()
+    assert len(body["chain"]["runs"]) == 12 and body["chain"]["truncated"] is False
+    assert len(body["sources"]) == 1
+
+
+def test_listing_runs_with_their_reproductions_and_publications_is_not_one_query_per_run(
+        api, demo, owner, django_assert_max_num_queries):
+    for recipe in ("invert", "sepia-print", "pixel-art", "identity", "dog"):
+        render_here(recipe, ["cat"], owner=owner)
+    with django_assert_max_num_queries(6):
+        assert len(api.get("/runs").json()["results"]) == 5

@@ -140,3 +140,58 @@ def test_a_wrong_l2_token_is_a_final_401(l1, settings):
         publication = _publication(api, run["run_id"], _settled)
     assert publication["status"] == "failed" and publication["l2_status"] == 401
     assert publication["next_retry_at"] is None and len(l2.calls) == 1
+
+
+def _post_together(url: str, key: str, count: int = 8) -> list[int]:
+    """count clients POST at the same moment over real HTTP; their statuses."""
+    import threading
+    import urllib.request
+
+    statuses, barrier = [], threading.Barrier(count)
+
+    def post():
+        request = urllib.request.Request(url, data=b"", method="POST",
+                                         headers={"Authorization": f"Token {key}"})
+        barrier.wait()
+        with urllib.request.urlopen(request) as reply:
+            statuses.append(reply.status)
+
+    threads = [threading.Thread(target=post) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses)
+
+
+def test_concurrent_publish_requests_make_one_publication_and_one_call_to_l2(l1, settings,
+                                                                            live_server):
+    from accounts.services import token_create
+    from runs.models import Run
+
+    api, run = l1
+    _, key = token_create(user=Run.objects.get(pk=run["run_id"]).owner, name="cli")
+    with StandIn("ok", token=L2_TOKEN) as l2:
+        settings.L2_URL = l2.url
+        statuses = _post_together(f"{live_server.url}/runs/{run['run_id']}/publish", key)
+        publication = _publication(api, run["run_id"], _settled)
+        time.sleep(1)  # room for a wrongly queued second call to arrive
+    assert statuses == [200] * 7 + [202]
+    assert publication["status"] == "published" and len(l2.calls) == 1
+    assert Publication.objects.count() == 1
+
+
+def test_concurrent_reproduce_requests_make_one_reproduction(l1, live_server):
+    from accounts.services import token_create
+    from provenance.models import Reproduction
+    from runs.models import Run
+
+    api, run = l1
+    _, key = token_create(user=Run.objects.get(pk=run["run_id"]).owner, name="cli")
+    statuses = _post_together(f"{live_server.url}/runs/{run['run_id']}/reproduce", key)
+    assert statuses == [200] * 7 + [202]
+    deadline = time.monotonic() + 90  # bounds a hung test only
+    while Reproduction.objects.filter(status__in=["queued", "running"]).exists() \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(Reproduction.objects.values_list("status", flat=True)) == ["reproduced"]
