@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.permissions import may_change
@@ -39,7 +40,8 @@ def queue_option() -> dict:
 def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication, bool]:
     """Queue the run's publication (owner or staff, completed runs only).
     Returns (publication, queued); publishing again returns the same
-    publication and queues nothing, unless the last one failed for good."""
+    publication and queues nothing, unless the last one failed for good or
+    its message was lost. `attempts` and `history` run across requeues."""
     from runs.services import run_get
 
     run = run_get(run_id)
@@ -62,13 +64,17 @@ def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication
         # Only a publication that failed for good (a 4xx, or out of retries), or
         # one lost from the queue, is queued again; the conditional updates let
         # one of several racing requests do it.
-        lost = Publication.objects.filter(  # queued, but its message never reached a worker
-            pk=publication.pk, status=Publication.Status.QUEUED, attempts=0,
-            queued_at__lt=timezone.now() - LOST_QUEUED).update(queued_at=timezone.now())
+        stale = timezone.now() - LOST_QUEUED
+        lost = Publication.objects.filter(
+            # Queued with no attempt, or a retry long overdue: the message is gone.
+            Q(status=Publication.Status.QUEUED, attempts=0, queued_at__lt=stale)
+            | Q(status=Publication.Status.FAILED, next_retry_at__lt=stale),
+            pk=publication.pk).update(status=Publication.Status.QUEUED, queued_at=timezone.now(),
+                                      next_retry_at=None)
         queued = created or bool(lost) or bool(Publication.objects.filter(
             pk=publication.pk, status=Publication.Status.FAILED, next_retry_at=None).update(
             status=Publication.Status.QUEUED, l2_url=settings.L2_URL, l1_server=l1_server,
-            requested_by=by, attempts=0, error="", l2_status=None, l2_response=None, history=[],
+            requested_by=by, error="", l2_status=None, l2_response=None,
             queued_at=timezone.now(), updated_at=timezone.now()))
         if queued:
             from .tasks import publish_run  # tasks import this module

@@ -63,3 +63,22 @@ def test_a_publication_lost_from_the_queue_is_queued_again_when_asked(
     with django_capture_on_commit_callbacks() as later:
         assert owner_api.post(f"/runs/{completed_run}/publish").status_code == 202
     assert (len(first), len(soon), len(later)) == (1, 0, 1)
+
+
+def test_a_retry_long_overdue_is_queued_again_but_a_scheduled_one_is_left_alone(
+        owner_api, completed_run, l2_on, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    with django_capture_on_commit_callbacks():
+        owner_api.post(f"/runs/{completed_run}/publish")
+    Publication.objects.update(status="failed", attempts=1,
+                               next_retry_at=timezone.now() + timedelta(seconds=30))
+    with django_capture_on_commit_callbacks() as scheduled:
+        assert owner_api.post(f"/runs/{completed_run}/publish").status_code == 200
+    Publication.objects.update(next_retry_at=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks() as overdue:
+        response = owner_api.post(f"/runs/{completed_run}/publish")
+    assert (len(scheduled), len(overdue)) == (0, 1)
+    assert response.status_code == 202 and response.json()["publication"]["status"] == "queued"
