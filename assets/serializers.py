@@ -23,3 +23,20 @@ class AssetCreateSerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=64), max_length=32,
                                  default=list)
     description = serializers.CharField(max_length=2000, allow_blank=True, default="")
+
+
+class AssetUpdateSerializer(serializers.Serializer):
+    """PATCH /assets/{name}: any of these; `name` renames."""
+
+    name = serializers.CharField(max_length=128, validators=[name_validator], required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), max_length=32,
+                                 required=False)
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(f"unknown field(s): {', '.join(unknown)}")
+        if not attrs:
+            raise serializers.ValidationError("send at least one of name, tags, description")
+        return attrs

@@ -6,7 +6,7 @@ from l1site.pagination import ByName
 
 from . import services
 from .models import Asset
-from .serializers import AssetCreateSerializer, AssetSerializer
+from .serializers import AssetCreateSerializer, AssetSerializer, AssetUpdateSerializer
 
 
 class AssetListCreate(generics.ListAPIView):
@@ -25,6 +25,21 @@ class AssetListCreate(generics.ListAPIView):
 
 
 class AssetDetail(generics.RetrieveAPIView):
+    """GET one asset; PATCH renames it or changes tags/description, DELETE forgets
+    the name (owner or staff; the cached content is kept)."""
+
     serializer_class = AssetSerializer
     queryset = Asset.objects.select_related("content", "owner")
     lookup_field = "name"
+
+    @extend_schema(request=AssetUpdateSerializer, responses={200: AssetSerializer})
+    def patch(self, request, name):
+        data = AssetUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asset = services.asset_update(name, by=request.user, changes=data.validated_data)
+        return Response(AssetSerializer(asset).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, name):
+        services.asset_delete(name, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

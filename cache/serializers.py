@@ -5,11 +5,12 @@ from .models import CacheItem
 
 class CacheItemSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="owner.username", default=None, read_only=True)
 
     class Meta:
         model = CacheItem
         fields = ["content_hash", "size", "media_type", "origin", "original_name",
-                  "width", "height", "frames", "created_at", "url"]
+                  "width", "height", "frames", "owner", "created_at", "url"]
 
     def get_url(self, item: CacheItem) -> str:
         return f"/cache/{item.content_hash}"

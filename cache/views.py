@@ -24,7 +24,7 @@ class CacheListUpload(generics.ListAPIView):
     throttle_scope = "upload"  # POST only (l1site.throttles.ScopedThrottle)
 
     def get_queryset(self):
-        items = CacheItem.objects.all()
+        items = CacheItem.objects.select_related("owner")
         if media_type := self.request.query_params.get("media_type"):
             items = (items.filter(media_type__startswith=media_type) if media_type.endswith("/")
                      else items.filter(media_type=media_type))

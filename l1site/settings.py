@@ -77,7 +77,6 @@ for _root in IMPORT_ROOTS:
 MAX_UPLOAD_BYTES = env_int("ARTDAG_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1)
 MAX_JSON_BYTES = env_int("ARTDAG_MAX_JSON_BYTES", 1024 * 1024, minimum=1024)
 MAX_PIXELS = env_int("ARTDAG_MAX_PIXELS", 100_000_000, minimum=1)
-L1_ACTOR = env_str("L1_ACTOR", f"@{getpass.getuser()}@{socket.gethostname()}")
 PORT = env_int("PORT", 8100, minimum=1)
 
 _default_db = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
@@ -309,3 +308,39 @@ if env_bool("ARTDAG_PRODUCTION", False):
 # output a moment before the run points at it; an upload is hashed before it is indexed).
 GC_KEEP_DAYS = env_int("ARTDAG_GC_KEEP_DAYS", 30, minimum=0)
 GC_GRACE_SECONDS = env_int("ARTDAG_GC_GRACE", 3600, minimum=0)
+
+# --- Owners, signed provenance, reproducing and publishing to L2.
+INSTALLED_APPS += ["accounts", "provenance"]
+# Named API tokens (hashed at rest); DRF's one-per-user tokens keep working.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "accounts.authentication.ApiTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# Reads are open unless L1_PRIVATE; writes always need a login.
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["accounts.permissions.ReadOpenUnlessPrivate"]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/profile"
+L1_PRIVATE = env_bool("L1_PRIVATE", False)
+# Users are actors @<username>@<L1_DOMAIN>; the server itself is L1_ACTOR.
+L1_DOMAIN = env_str("L1_DOMAIN", socket.gethostname())
+L1_ACTOR = env_str("L1_ACTOR", f"@{getpass.getuser()}@{L1_DOMAIN}")
+# Empty: $ARTDAG_DATA_DIR/keys/l1-ed25519.pem, created on first start. Workers
+# on other hosts must read the same key file (they sign what they render).
+SIGNING_KEY_FILE = env_str("ARTDAG_SIGNING_KEY_FILE", "")
+
+
+def _env_url(name: str) -> str:
+    value = env_str(name, "").rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+# Where L2 reaches this server; empty: the host and scheme of the publish request.
+L1_PUBLIC_URL = _env_url("L1_PUBLIC_URL")
+L2_URL = _env_url("L2_URL")  # empty: publishing is off
+L2_TOKEN = env_str("L2_TOKEN", "")
+L2_PUBLISH_TIMEOUT = env_int("L2_PUBLISH_TIMEOUT", 30, minimum=1)
+L2_PUBLISH_MAX_RETRIES = env_int("L2_PUBLISH_MAX_RETRIES", 8, minimum=0)
+L2_PUBLISH_BACKOFF = env_int("L2_PUBLISH_BACKOFF", 15, minimum=1)  # seconds; doubles per retry
+L2_PUBLISH_QUEUE = env_str("L2_PUBLISH_QUEUE", "")  # empty: the render queue (ARTDAG_QUEUE)

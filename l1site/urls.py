@@ -1,11 +1,15 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts import views as accounts
 from assets.views import AssetDetail, AssetListCreate
 from cache.views import CacheContent, CacheImport, CacheListUpload
 from runs.views import (EffectList, RecipeDetail, RecipeList, RecipeVersionDetail, RunCancel,
                         RunDetail, RunListCreate, RunPlan)
+from provenance.views import (Actor, CacheLineage, ProvenanceVerify, RunProvenance, RunPublish,
+                              RunReproduce)
 
 from .health import HealthView
 from .views import ServerInfo
@@ -32,6 +36,24 @@ urlpatterns = [
     # The split view serves its start-up script as a file: the CSP allows no inline scripts.
     path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Owners, signed provenance, reproducing, publishing.
+    path("actor", Actor.as_view(), name="actor"),
+    path("runs/<str:run_id>/provenance", RunProvenance.as_view(), name="run-provenance"),
+    path("runs/<str:run_id>/reproduce", RunReproduce.as_view(), name="run-reproduce"),
+    path("runs/<str:run_id>/publish", RunPublish.as_view(), name="run-publish"),
+    path("provenance/verify", ProvenanceVerify.as_view(), name="provenance-verify"),
+    path("cache/<str:content_hash>/lineage", CacheLineage.as_view(), name="cache-lineage"),
+    path("me", accounts.Me.as_view(), name="me"),
+    path("tokens", accounts.TokenListCreate.as_view(), name="tokens"),
+    path("tokens/<str:token_id>", accounts.TokenRevoke.as_view(), name="token-revoke"),
+    path("profile", accounts.profile, name="profile"),
+    path("profile/tokens", accounts.profile_token_create, name="profile-token-create"),
+    path("profile/tokens/<int:token_id>/revoke", accounts.profile_token_revoke,
+         name="profile-token-revoke"),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"),
+         name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"),
+         name="logout"),
 ]
 
 handler400 = "l1site.errors.json_400"

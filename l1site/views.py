@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from assets.models import Asset
 from cache.maintenance import cache_usage
 from cache.models import CacheItem
+from provenance.services import actor_info
 from runs import identity
 from runs.models import Recipe, Run
 
@@ -22,6 +23,7 @@ class ServerInfo(APIView):
             "description": "Rendering server of the Art DAG system",
             "version": settings.VERSION,
             "actor": settings.L1_ACTOR,
+            "public_key": {k: v for k, v in actor_info().items() if k != "handle"},
             "software": identity.software(),
             "hardware": identity.hardware(),
             "disk_usage": cache_usage(),
@@ -36,5 +38,7 @@ class ServerInfo(APIView):
                 "assets": "/assets", "recipes": "/recipes", "effects": "/effects",
                 "docs": "/docs", "schema": "/api/schema/", "admin": "/admin/",
                 "health": "/health",
+                "actor": "/actor", "verify": "/provenance/verify", "tokens": "/tokens",
+                "profile": "/profile",
             },
         })

@@ -197,3 +197,22 @@ class RunStep(models.Model):
             # When a step finishes: the runs waiting on it.
             models.Index(fields=["step", "run"], name="run_step_by_step"),
         ]
+
+
+class RunInput(models.Model):
+    """One input of a run, as a row (Run.inputs keeps the names and order for
+    display): "which runs used this file" is then an index lookup."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="input_rows")
+    position = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["run", "position"]
+        indexes = [
+            # GET /cache/{hash}/lineage: the runs that used a file.
+            models.Index(fields=["content_hash"], name="run_input_by_hash"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="run_input_position_unique"),
+        ]

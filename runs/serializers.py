@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
 from engine import effects
+from provenance.models import Publication
+from provenance.serializers import PublicationSerializer, ReproductionSerializer
 
 from .models import Recipe, RecipeVersion, Run
 
@@ -58,13 +60,16 @@ class RunSerializer(serializers.ModelSerializer):
                   '"rendering (attempt N)", or the final status')
     url = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField(help_text="graph runs: progress per step")
+    reproductions = serializers.SerializerMethodField()
+    publication = serializers.SerializerMethodField()
 
     class Meta:
         model = Run
         fields = ["run_id", "url", "recipe", "recipe_hash", "inputs", "output_name", "status",
                   "error", "output_hash", "task_id", "attempts", "queue_state", "queued_at",
                   "heartbeat_at", "owner", "cancelled_by", "created_at", "started_at", "finished_at",
-                  "duration_seconds", "params", "outputs", "steps", "provenance"]
+                  "duration_seconds", "params", "outputs", "steps", "provenance",
+                  "reproductions", "publication"]
         read_only_fields = fields
 
     def get_url(self, run: Run) -> str:
@@ -74,6 +79,16 @@ class RunSerializer(serializers.ModelSerializer):
         from .graphs import run_progress
 
         return run_progress(run)
+
+    def get_reproductions(self, run: Run) -> list[dict]:
+        """The latest reproductions, newest first (views prefetch them)."""
+        return ReproductionSerializer(list(run.reproductions.all())[:5], many=True).data
+
+    def get_publication(self, run: Run) -> dict | None:
+        try:
+            return PublicationSerializer(run.publication).data
+        except Publication.DoesNotExist:
+            return None
 
 
 class RecipeSerializer(serializers.ModelSerializer):

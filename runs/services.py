@@ -13,6 +13,8 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.permissions import may_change  # noqa: F401 - runs' callers import it from here
+from accounts.services import actor_handle
 from assets.models import Asset
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
@@ -22,10 +24,11 @@ from engine.canonical import canonical_bytes, is_content_hash
 from engine.errors import EngineError
 from engine.render import render
 from l1site.exceptions import DomainError, NotFound
+from provenance.services import sign
 
 from . import identity
 from .events import run_event
-from .models import Recipe, Run
+from .models import Recipe, Run, RunInput
 from .recovery import heartbeat, run_queue
 
 log = logging.getLogger(__name__)
@@ -130,6 +133,11 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
             "owner": owner if getattr(owner, "is_authenticated", False) else None,
             "task_id": task_id,
         })
+        if created:
+            # One row per input: "which runs used this file" is an index lookup.
+            RunInput.objects.bulk_create([
+                RunInput(run=run, position=i, content_hash=item.pk)
+                for i, (_, item) in enumerate(resolved)])
         # A failed or cancelled run is tried again when asked again; the
         # conditional update lets only one of several concurrent retries through.
         queued = created or bool(Run.objects.filter(
@@ -155,9 +163,6 @@ def run_get(run_id: str) -> Run:
     return run
 
 
-def may_change(user, obj) -> bool:
-    """Owners and staff may act on a run (cancel, publish); others only read it."""
-    return bool(user and user.is_authenticated and (user.is_staff or obj.owner_id == user.pk))
 
 
 def run_cancel(run_id: str, *, by) -> Run:
@@ -238,7 +243,8 @@ def _provenance(run: Run, output: CacheItem, task_id: str) -> dict:
     return {
         "task_id": task_id,
         "rendered_at": timezone.now().isoformat(),
-        "rendered_by": settings.L1_ACTOR,
+        # The actor who asked for the run; the server's own for system work.
+        "rendered_by": actor_handle(run.owner),
         "requested_by": run.owner.username if run.owner else None,
         "run_id": run.id,
         "recipe": {"name": run.recipe_name, "content_hash": run.recipe_hash},
@@ -336,7 +342,7 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
         _fail(run_id, task_id, f"internal error while rendering: {type(exc).__name__}: {exc}")
         return None
     if _finish(run_id, task_id, status=Run.Status.COMPLETED, output=output, error="",
-               provenance=_provenance(run, output, task_id)):
+               provenance=sign(_provenance(run, output, task_id))):
         run_event(run_id, "completed", task=task_id, output=output.pk, attempt=run.attempts)
     else:
         run_event(run_id, "discarded", task=task_id, reason="cancelled or re-queued meanwhile")

@@ -28,7 +28,8 @@ class RunListCreate(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        runs = Run.objects.select_related("owner")
+        runs = Run.objects.select_related("owner", "publication").prefetch_related(
+            "reproductions")
         if wanted := self.request.query_params.get("status"):
             if wanted not in Run.Status.values:
                 raise DomainError(f"status must be one of {', '.join(Run.Status.values)}",
@@ -67,7 +68,7 @@ class RunPlan(APIView):
 
 class RunDetail(generics.RetrieveAPIView):
     serializer_class = RunSerializer
-    queryset = Run.objects.select_related("owner")
+    queryset = Run.objects.select_related("owner", "publication").prefetch_related("reproductions")
     lookup_url_kwarg = "run_id"
 
 

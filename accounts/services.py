@@ -1,0 +1,73 @@
+"""Actors and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from l1site.exceptions import DomainError, NotFound
+
+from .models import ApiToken
+
+KEY_PREFIX = "l1_"
+# last_used_at is a hint, not an audit log: write it at most once a minute per
+# token instead of on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+NAME_PATTERN = r"^[\w .-]{1,64}$"
+NAME_RULE = "a token name is 1-64 letters, digits, spaces, '.', '_' or '-'"
+
+
+def actor_handle(user) -> str:
+    """@<username>@<L1_DOMAIN> for a user; the server's own actor for system work."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return settings.L1_ACTOR
+    return f"@{user.username}@{settings.L1_DOMAIN}"
+
+
+def hash_key(key: str) -> str:
+    # Keys are 256 random bits, so a fast unsalted hash is enough: there is
+    # nothing to guess, and equal keys must find their row.
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def token_create(*, user, name: str) -> tuple[ApiToken, str]:
+    """A new token and its key; the key is never stored or shown again."""
+    if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+        raise DomainError(NAME_RULE, code="invalid")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    try:
+        with transaction.atomic():
+            token = ApiToken.objects.create(user=user, name=name, key_hash=hash_key(key),
+                                            prefix=key[:10])
+    except IntegrityError:
+        raise DomainError(f"you already have a token named '{name}'; revoke it or pick another "
+                          "name", code="name_taken", status_code=409) from None
+    return token, key
+
+
+def token_revoke(*, user, token_id) -> ApiToken:
+    """Revoke one of user's own tokens; someone else's token is 'not found'."""
+    token = ApiToken.objects.filter(pk=token_id, user=user).first() if str(token_id).isdigit() \
+        else None
+    if token is None:
+        raise NotFound(f"you have no token with id {token_id}")
+    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+    token.refresh_from_db()
+    return token
+
+
+def token_authenticate(key: str) -> ApiToken | None:
+    token = (ApiToken.objects.select_related("user")
+             .filter(key_hash=hash_key(key), revoked_at=None).first())
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ProvenanceConfig(AppConfig):
+    name = "provenance"
+    verbose_name = "Provenance, reproductions and publications"
+
+    def ready(self) -> None:
+        # "On first start": web and worker processes both create (or read) the
+        # key here, so the first signature never waits on key generation.
+        from .services import signing_key
+
+        signing_key()

@@ -1,0 +1,110 @@
+"""Fixtures for owners, provenance, reproduction and publishing."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from runs import services
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users here are made by the dozen; the production hasher's cost (about
+    a second each on a busy machine) buys these tests nothing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="painter")
+
+
+@pytest.fixture
+def other(db):
+    return UserFactory(username="stranger")
+
+
+def client_for(user=None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def owner_api(owner):
+    return client_for(owner)
+
+
+@pytest.fixture
+def other_api(other):
+    return client_for(other)
+
+
+@pytest.fixture
+def anon_api():
+    return APIClient()
+
+
+def render_here(recipe: str, inputs: list[str], owner=None, **extra) -> str:
+    """Submit a run and render it in this process with the real render service
+    (no worker needed), returning the run id. In a `db` test the transaction
+    never commits, so nothing is queued."""
+    run, _ = services.run_submit(recipe=recipe, inputs=inputs, owner=owner, **extra)
+    assert services.run_render(run.id, task_id=f"test-{run.id[:8]}") is not None, \
+        type(run).objects.get(pk=run.id).error
+    return run.id
+
+
+@pytest.fixture
+def completed_run(demo, owner):
+    return render_here("dog", ["cat"], owner=owner, output_name="signed-dog")
+
+
+@pytest.fixture(scope="session")
+def publish_queue():
+    from tests.conftest import SESSION
+
+    return f"artdag-test-publish-{SESSION}"
+
+
+# The publish worker's settings: a short timeout and backoff so the retry
+# paths run in seconds; the token L2 stand-ins expect.
+PUBLISH_TIMEOUT = 2
+L2_TOKEN = "l2-secret-for-tests"
+
+
+@pytest.fixture(scope="session")
+def publish_worker(django_db_setup, django_db_blocker, data_dir, redis_url, publish_queue):
+    """A real `celery worker` consuming only the publish queue, with its own L2 settings."""
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    from tests.conftest import ROOT, SESSION, worker_env
+
+    log_path = data_dir / "publish-worker.log"
+    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
+    env.update(L2_PUBLISH_TIMEOUT=str(PUBLISH_TIMEOUT), L2_PUBLISH_BACKOFF="1",
+               L2_PUBLISH_MAX_RETRIES="1", L2_TOKEN=L2_TOKEN, L2_PUBLISH_QUEUE=publish_queue)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "l1site", "worker", "--loglevel=INFO",
+             "--concurrency=2", "--pool=prefork", "--without-gossip", "--without-mingle",
+             "-Q", publish_queue, f"--hostname=publish-{SESSION}@%h"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"ready." not in log_path.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("publish worker did not start:\n"
+                        + log_path.read_text(errors="replace")[-4000:])
+        time.sleep(0.1)
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
