@@ -78,6 +78,10 @@ def reproduction_request(run_id: str, *, by, queue: bool = True) -> tuple[Reprod
 
 def _render_hash(run: Run) -> str:
     """The hash of the run's output rendered afresh: never read from or written to the cache."""
+    if run.plan is not None:
+        from runs.graphs import graph_reproduce_hash
+
+        return graph_reproduce_hash(run)
     first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
     paths = [cache_path(i["content_hash"]) for i in run.inputs]
     for ref, path in zip(run.inputs, paths):
@@ -110,7 +114,8 @@ def reproduction_perform(reproduction_id: int) -> Reproduction | None:
               "same_software": software["content_hash"] == original_software,
               "finished_at": timezone.now()}
     try:
-        if run.recipe.definition_hash != run.recipe_hash:
+        # A graph run keeps its own plan; an effect chain is read from its recipe.
+        if run.plan is None and run.recipe.definition_hash != run.recipe_hash:
             raise DomainError("the recipe changed after this run was rendered")
         actual = _render_hash(run)
     except (EngineError, DomainError, CacheItem.DoesNotExist) as exc:

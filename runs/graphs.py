@@ -22,7 +22,7 @@ from engine.dag.validate import validate
 from engine.errors import InvalidParams
 from l1site.exceptions import DomainError, NotFound
 
-from .models import Recipe, RecipeVersion, Run, RunStep, Step
+from .models import Recipe, RecipeVersion, Run, RunInput, RunStep, Step
 from .services import lock_inputs, refuse_over_active_limit
 
 
@@ -143,6 +143,10 @@ def graph_submit(*, recipe: Recipe, inputs, params, output_name: str = "",
     run_id = graph_run_id(recipe, plan)
     user = owner if getattr(owner, "is_authenticated", False) else None
     bound = planning._bind_inputs(recipe.definition, inputs)
+    # Each input as the run saw it: a content hash (asset names resolved), or a list of them.
+    resolved = {s.config["name"]: list(s.items) if s.items is not None else
+                (s.inputs[0] if s.inputs else s.cache_id)
+                for s in plan.steps if s.type == "SOURCE" and s.config.get("input")}
     with transaction.atomic():
         lock_inputs(sorted({s.cache_id for s in plan.steps if s.type == "SOURCE"
                              and not s.inputs and s.items is None}
@@ -151,13 +155,16 @@ def graph_submit(*, recipe: Recipe, inputs, params, output_name: str = "",
             refuse_over_active_limit(owner)
         run, created = Run.objects.get_or_create(id=run_id, defaults={
             "recipe": recipe, "recipe_name": recipe.name, "recipe_hash": recipe.definition_hash,
-            "inputs": [{"name": name, "content_hash": bound[name]} for name in bound],
+            "inputs": [{"name": name, "content_hash": resolved[name]} for name in bound],
             "params": params or {}, "owner": user,
             "output_name": output_name or f"{recipe.name}-{run_id[:12]}",
             "plan": {"steps": [{**_spec(s), "cache_id": s.cache_id, "deps": list(s.depends_on)}
                                for s in plan.steps], "outputs": plan.outputs}})
         if created:
             _create_steps(run, plan)
+            # Rows per input file: "which runs used this file" (lineage) is an index lookup.
+            RunInput.objects.bulk_create([RunInput(run=run, position=i, content_hash=h)
+                                          for i, h in enumerate(_source_hashes(run))])
         queued = created or bool(Run.objects.filter(
             pk=run_id, status__in=[Run.Status.FAILED, Run.Status.CANCELLED]).update(
             status=Run.Status.PENDING, error="", started_at=None, finished_at=None,
@@ -210,3 +217,48 @@ def run_progress(run: Run) -> dict | None:
                       "attempts": step.attempts})
     return {**counts, "items": items}
 
+
+
+def _source_hashes(run: Run) -> list[str]:
+    refs = [i["content_hash"] for i in run.inputs]
+    return [h for ref in refs for h in (ref if isinstance(ref, list) else [ref])]
+
+
+def graph_reproduce_hash(run: Run) -> str:
+    """Render every step of the run again in a scratch store that holds only
+    its sources, and return the delivered output's content hash."""
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from cache.store import cache_path
+    from engine.dag import execute
+    from engine.dag.store import DirectoryStore
+
+    with tempfile.TemporaryDirectory(prefix="reproduce-") as scratch:
+        store = DirectoryStore(Path(scratch))
+        steps = [planning.Step(node=e["node"], type=e["type"], config=e["config"],
+                               inputs=e["inputs"], cache_id=e["cache_id"],
+                               depends_on=tuple(e["deps"]),
+                               items=tuple(e["items"]) if e.get("items") is not None else None)
+                 for e in run.plan["steps"]]
+        for step in steps:
+            if step.type == "SOURCE" and not step.inputs and step.items is None:
+                item = CacheItem.objects.filter(pk=step.cache_id).first()
+                path = cache_path(step.cache_id)
+                if item is None or not path.exists():
+                    raise DomainError(f"input {step.node} ({step.cache_id}) is no longer in "
+                                      "the cache")
+                store.put(path.read_bytes(), item.media_type)
+        for step in steps:
+            for member in step.items or ():
+                if store.find(member) is None:
+                    item = CacheItem.objects.get(pk=member)
+                    store.put(cache_path(member).read_bytes(), item.media_type)
+        ctx = execute.Context(store, max_pixels=settings.MAX_PIXELS,
+                              max_seconds=float(settings.MAX_MEDIA_SECONDS))
+        plan = planning.Plan(steps, run.plan["outputs"])
+        delivered = execute.execute(plan, ctx)
+        name = "output" if "output" in delivered else next(iter(delivered))
+        return store.content_hash(delivered[name])

@@ -23,12 +23,14 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.services import actor_handle
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
 from cache.store import cache_path
 from engine.dag import execute, plan as planning
 from engine.errors import EngineError
 from l1site.exceptions import DomainError
+from provenance.services import sign
 
 from . import identity
 from .models import Run, RunStep, Step
@@ -162,7 +164,7 @@ def _complete(run: Run, outputs: dict[str, str], rows: dict[str, Step]) -> None:
     provenance = {
         "run_id": run.id,
         "rendered_at": timezone.now().isoformat(),
-        "rendered_by": settings.L1_ACTOR,
+        "rendered_by": actor_handle(run.owner),
         "requested_by": run.owner.username if run.owner else None,
         "recipe": {"name": run.recipe_name, "content_hash": run.recipe_hash},
         "inputs": run.inputs,
@@ -177,7 +179,7 @@ def _complete(run: Run, outputs: dict[str, str], rows: dict[str, Step]) -> None:
         },
     }
     _finish(run.id, Run.Status.COMPLETED, output_id=first, outputs=outputs, error="",
-            provenance=provenance)
+            provenance=sign(provenance))
 
 
 class _Lease(threading.Thread):

@@ -72,3 +72,31 @@ def test_gc_collects_old_step_outputs_and_the_steps_render_again_when_needed(
     warm = Step.objects.get(type="TRANSFORM")
     assert warm.status == "pending" and warm.output_id is None
     assert Step.objects.get(type="SOURCE").status == "done"  # the cat is an asset: kept
+
+
+def test_a_graph_runs_provenance_is_signed_and_lists_its_steps(
+        graph_run, django_capture_on_commit_callbacks):
+    from provenance.services import provenance_verify
+
+    render_inline(graph_run, django_capture_on_commit_callbacks)
+    record = Run.objects.get(pk=graph_run).provenance
+    assert record["rendered_by"].startswith("@artist@")
+    assert {s["node"] for s in record["steps"]} == {"picture", "warm"}
+    assert provenance_verify(record).valid
+    tampered = {**record, "params": {"turn": 1}}
+    assert not provenance_verify(tampered).valid
+
+
+def test_a_graph_run_reproduces_bit_for_bit_from_its_sources_alone(
+        graph_run, django_capture_on_commit_callbacks):
+    from provenance.reproduce import reproduce_now
+
+    render_inline(graph_run, django_capture_on_commit_callbacks)
+    reproduction = reproduce_now(graph_run)
+    assert reproduction.status == "reproduced", reproduction.error
+    assert reproduction.actual_hash == Run.objects.get(pk=graph_run).output_id
+
+
+def test_the_files_a_graph_run_used_show_in_their_lineage(graph_run, artist_api, demo):
+    used = artist_api.get(f"/cache/{demo['cat']}/lineage").json()
+    assert graph_run in [r["run_id"] for r in used["used_by"]]
