@@ -76,11 +76,16 @@ def parse(source: str | bytes | dict) -> dict:
     """A recipe document from YAML or JSON text (JSON is YAML), or an object."""
     if isinstance(source, dict):
         document = source
+    elif not isinstance(source, (str, bytes)):
+        raise RecipeInvalid([{"node": None, "message": "a recipe must be a mapping (an object)"}])
     else:
         if len(source) > MAX_DOCUMENT_BYTES:
             raise RecipeInvalid([{"node": None, "message":
                                   f"recipe is over {MAX_DOCUMENT_BYTES // 1024} KiB"}])
-        text = source.decode("utf-8", "strict") if isinstance(source, bytes) else source
+        try:
+            text = source.decode("utf-8", "strict") if isinstance(source, bytes) else source
+        except UnicodeDecodeError:
+            raise RecipeInvalid([{"node": None, "message": "recipe text must be UTF-8"}]) from None
         try:
             document = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - safe loader subclass
         except yaml.YAMLError as exc:

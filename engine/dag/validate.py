@@ -40,8 +40,20 @@ def _param_decl(name: str, decl: Any, problems: _Problems) -> dict | None:
     extra = set(decl) - {"type", "default", "minimum", "maximum", "choices", "help"}
     if extra:
         problems.add(None, f"param '{name}' has unknown field(s) {', '.join(sorted(extra))}")
-    param = effects.Param(name, decl["type"], decl.get("default"), decl.get("minimum"),
-                          decl.get("maximum"), tuple(decl.get("choices") or ()),
+    bounds = [decl.get("minimum"), decl.get("maximum")]
+    if any(b is not None and (isinstance(b, bool) or not isinstance(b, (int, float)))
+           for b in bounds):
+        problems.add(None, f"param '{name}': minimum and maximum must be numbers")
+        return None
+    choices = decl.get("choices") or []
+    if not isinstance(choices, list) or not all(
+            isinstance(c, (str, int, float)) and not isinstance(c, bool) for c in choices):
+        problems.add(None, f"param '{name}': choices must be a list of strings or numbers")
+        return None
+    if decl["type"] == "choice" and not choices:
+        problems.add(None, f"param '{name}': a choice needs its choices")
+        return None
+    param = effects.Param(name, decl["type"], decl.get("default"), *bounds, tuple(choices),
                           str(decl.get("help", "")))
     holder = nodes.NodeType("recipe", "", params=(param,))
     try:
@@ -75,7 +87,7 @@ def _resolve_refs(config: dict, params: dict[str, Any], node: str,
     out = {}
     for key, value in config.items():
         if isinstance(value, dict) and set(value) == {"param"}:
-            if value["param"] not in params:
+            if not isinstance(value["param"], str) or value["param"] not in params:
                 problems.add(node, f"config '{key}' refers to unknown param "
                                    f"'{value['param']}'")
                 continue
@@ -270,7 +282,7 @@ def _validate_dag(dag: Any, params: dict[str, Any], map_depth: int) -> dict:
     by_id: dict[str, dict] = {}
     for raw in raw_nodes:
         node_id = raw.get("id") if isinstance(raw, dict) else None
-        if node_id not in ids or node_id in by_id:
+        if not isinstance(node_id, str) or node_id not in ids or node_id in by_id:
             continue
         for extra in sorted(set(raw) - NODE_KEYS):
             problems.add(node_id, f"unknown field '{extra}'")
@@ -306,7 +318,7 @@ def _validate_dag(dag: Any, params: dict[str, Any], map_depth: int) -> dict:
         problems.add(None, "dag.output must name a node, or map output names to nodes")
         output = {}
     for name, ref in output.items():
-        if not NAME.match(name) or ref not in by_id:
+        if not NAME.match(name) or not isinstance(ref, str) or ref not in by_id:
             problems.add(None, f"output '{name}' must name a node of the graph, got {ref!r}")
     if not problems:
         order = _order(by_id, problems)

@@ -133,3 +133,47 @@ def test_recipe_params_are_typed_and_referenced_values_are_checked():
         "message"]
     too_big = text.replace("default: 20", "default: 500").replace("maximum: 90", "maximum: 900")
     assert any(p["node"] == "warm" for p in problems(too_big))
+
+
+@pytest.mark.parametrize("source", [[1, 2], 5, None, b"\xff\xfe", "", "just text", "{}"])
+def test_anything_but_a_mapping_is_refused_as_a_recipe(source):
+    assert problems(source)
+
+
+def test_random_damage_to_real_recipes_is_reported_never_crashes():
+    """A deterministic fuzz: every value of the demo recipes, swapped for
+    values of other types, must give a valid recipe or RecipeInvalid."""
+    import random
+    from pathlib import Path
+
+    import yaml
+
+    from engine.dag import plan
+
+    rng = random.Random(20261129)
+    junk = [None, True, 0, -1, 1e308, "", "x" * 300, "\u202e", [], [[]], {}, {"param": []},
+            {"param": "nope"}, [1, "a", None], {"id": 1}, "SOURCE", ["out"], {"a": {"b": []}}]
+    documents = [yaml.safe_load(p.read_text())
+                 for p in sorted((Path(plan.__file__).parent / "recipes").glob("*.yaml"))]
+
+    def paths(value, prefix=()):
+        yield prefix
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from paths(item, (*prefix, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from paths(item, (*prefix, index))
+
+    for document in documents:
+        for path in list(paths(document))[1:]:
+            for replacement in rng.sample(junk, 4):
+                damaged = yaml.safe_load(yaml.safe_dump(document))
+                target = damaged
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = replacement
+                try:
+                    validate(damaged)
+                except RecipeInvalid:
+                    pass
