@@ -8,13 +8,14 @@ rendered once and a re-run with one parameter changed renders only what changed.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assets.models import Asset
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
-from engine.canonical import hash_object
+from engine.canonical import canonical_bytes, hash_object
 from engine.dag import plan as planning
 from engine.dag.document import RecipeInvalid
 from engine.dag.execute import list_manifest
@@ -34,6 +35,10 @@ def recipe_post(source, *, owner=None) -> tuple[RecipeVersion, bool]:
     except RecipeInvalid as exc:
         raise DomainError(f"the recipe is not valid: {exc}", code="invalid_recipe",
                           details={"errors": exc.errors}) from None
+    size = len(canonical_bytes(document))
+    if size > settings.MAX_RECIPE_BYTES:
+        raise DomainError(f"recipe is {size} bytes; the limit is {settings.MAX_RECIPE_BYTES}",
+                          code="recipe_too_large", status_code=413)
     content_hash = hash_object(document)
     text = source if isinstance(source, str) else (
         source.decode("utf-8", "replace") if isinstance(source, bytes) else "")

@@ -100,3 +100,10 @@ def test_a_graph_run_reproduces_bit_for_bit_from_its_sources_alone(
 def test_the_files_a_graph_run_used_show_in_their_lineage(graph_run, artist_api, demo):
     used = artist_api.get(f"/cache/{demo['cat']}/lineage").json()
     assert graph_run in [r["run_id"] for r in used["used_by"]]
+
+
+def test_a_graph_recipe_over_the_size_limit_is_refused(artist_api, settings):
+    settings.MAX_RECIPE_BYTES = 256
+    response = artist_api.post("/recipes", TINT, content_type="application/yaml")
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "recipe_too_large"
