@@ -235,8 +235,6 @@ def graph_reproduce_hash(run: Run) -> str:
     import tempfile
     from pathlib import Path
 
-    from django.conf import settings
-
     from cache.store import cache_path
     from engine.dag import execute
     from engine.dag.store import DirectoryStore
