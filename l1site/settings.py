@@ -213,3 +213,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("ARTDAG_LOG_LEVEL", "INFO")},
 }
+
+# --- Dashboard: HTML pages on the API's own paths for browser navigations
+# (dashboard.negotiation), thumbnails, and Django's session login for the pages.
+INSTALLED_APPS.append("dashboard")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware") + 1,
+                  "dashboard.negotiation.HtmlPages")
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+# Thumbnails live beside the cache (not inside it: the cache holds only
+# content-addressed originals). Empty means <parent of the cache dir>/thumbs.
+THUMB_DIR = env_str("ARTDAG_THUMB_DIR", "")
+# Cache browser page size (keyset pagination, so depth never costs more).
+DASHBOARD_PAGE_SIZE = env_int("ARTDAG_DASHBOARD_PAGE_SIZE", 48, minimum=1)

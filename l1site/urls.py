@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assets.views import AssetDetail, AssetListCreate
@@ -26,6 +26,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # The dashboard's page-only paths; its pages on the paths above are chosen
+    # by dashboard.negotiation when a browser asks for text/html.
+    path("", include("dashboard.urls")),
 ]
 
 handler400 = "l1site.errors.json_400"
