@@ -43,7 +43,7 @@ def render_form(request):
             else:
                 if not queued:
                     messages.info(request, "This exact run exists already: here it is.")
-                return redirect("page-run", run_id=run.id)
+                return redirect(f"/runs/{run.id}")
         status = 400
     else:
         initial = {"recipe": request.GET.get("recipe", "dog")}
@@ -66,7 +66,7 @@ def upload_page(request):
         item, created = cache_services.cache_store_upload(files[0].writer, name=files[0].name,
                                                           owner=request.user)
         messages.success(request, "Uploaded." if created else "Already in the cache.")
-        return redirect("page-cache-item", content_hash=item.content_hash)
+        return redirect(f"/cache/{item.content_hash}/detail")
     return render(request, "dashboard/upload.html")
 
 
@@ -81,4 +81,4 @@ def register_asset(request, content_hash: str):
     asset = asset_register(content_hash=item.content_hash, owner=request.user,
                            **form.cleaned_data)
     messages.success(request, f"Registered asset {asset.name}.")
-    return redirect("page-asset", name=asset.name)
+    return redirect(f"/assets/{asset.name}")

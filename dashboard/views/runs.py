@@ -55,4 +55,4 @@ def run_cancel(request, run_id: str):
         return error_page(request, 403, "log in to cancel runs", "not_authenticated")
     run = services.run_cancel(run_id, by=request.user)
     messages.success(request, f"Run {run.id[:12]}… cancelled.")
-    return redirect("page-run", run_id=run.id)
+    return redirect(f"/runs/{run.id}")
