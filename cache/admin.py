@@ -1,12 +1,58 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+
+from dashboard.admin_previews import thumbnail_html
 
 from .models import CacheItem
+from .services import cache_verify_item
 
 
 @admin.register(CacheItem)
 class CacheItemAdmin(admin.ModelAdmin):
-    list_display = ["content_hash", "media_type", "size", "origin", "width", "height", "created_at"]
-    list_filter = ["origin", "media_type"]
-    search_fields = ["content_hash__startswith", "original_name"]
-    readonly_fields = [f.name for f in CacheItem._meta.fields]
+    class Media:
+        js = ["dashboard.js"]  # previews still being made appear without a reload
+
+    list_display = ["preview", "content_hash", "original_name", "media_type", "size", "origin",
+                    "pinned", "owner", "created_at"]
+    list_filter = ["origin", "media_type", "pinned"]
+    # content_hash__startswith: a hash prefix; original_name: the uploaded file's name.
+    search_fields = ["content_hash__startswith", "original_name", "assets__name"]
+    readonly_fields = ["large_preview", *[f.name for f in CacheItem._meta.fields if f.name != "pinned"]]
+    fields = ["large_preview", "content_hash", "size", "media_type", "origin", "original_name",
+              "width", "height", "frames", "decode_error", "pinned", "owner", "created_at"]
     date_hierarchy = "created_at"
+    list_select_related = ["owner"]
+    show_full_result_count = False  # COUNT(*) over 100,000 rows on every page is wasted work
+    actions = ["pin", "unpin", "verify"]
+
+    @admin.display(description="preview")
+    def preview(self, item: CacheItem) -> str:
+        return thumbnail_html(item)
+
+    @admin.display(description="preview")
+    def large_preview(self, item: CacheItem) -> str:
+        return thumbnail_html(item, size=1024, box=512)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # files enter the cache by upload, import or render, never by hand
+
+    @admin.action(description="Pin (keep through garbage collection)")
+    def pin(self, request, queryset):
+        count = queryset.update(pinned=True)
+        self.message_user(request, f"Pinned {count} item(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpin")
+    def unpin(self, request, queryset):
+        count = queryset.update(pinned=False)
+        self.message_user(request, f"Unpinned {count} item(s).", messages.SUCCESS)
+
+    @admin.action(description="Verify the stored bytes still hash to their name")
+    def verify(self, request, queryset):
+        results = {"ok": [], "missing": [], "corrupt": []}
+        for item in queryset:
+            results[cache_verify_item(item)].append(item.content_hash[:12])
+        if results["ok"]:
+            self.message_user(request, f"{len(results['ok'])} item(s) verified ok.", messages.SUCCESS)
+        for state in ("missing", "corrupt"):
+            if results[state]:
+                self.message_user(request, f"{len(results[state])} item(s) {state}: "
+                                  + ", ".join(results[state]), messages.ERROR)
