@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from assets.models import Asset
 from cache.models import CacheItem
@@ -43,16 +43,20 @@ def _parse_cursor(cursor: str) -> tuple[datetime, str]:
                           code="invalid_cursor") from None
 
 
+def after(rows: QuerySet, cursor: str, key: str) -> QuerySet:
+    """The rows after a cursor. rows must be ordered by (-created_at, -key);
+    the (created_at, key) row comparison is the index's own order, so
+    PostgreSQL seeks straight to it (Django has no row-comparison lookup)."""
+    if not cursor:
+        return rows
+    stamp, last = _parse_cursor(cursor)
+    table, quoted = rows.model._meta.db_table, connection.ops.quote_name
+    return rows.extra(where=[f"({quoted(table)}.{quoted('created_at')}, {quoted(table)}."
+                             f"{quoted(key)}) < (%s, %s)"], params=[stamp, last])
+
+
 def _keyset(rows: QuerySet, cursor: str, key: str, limit: int) -> Page:
-    """rows must be ordered by (-created_at, -key); the (created_at, key) row
-    comparison is the index's own order, so PostgreSQL seeks straight to it."""
-    table = rows.model._meta.db_table
-    if cursor:
-        stamp, last = _parse_cursor(cursor)
-        quoted = connection.ops.quote_name
-        rows = rows.extra(where=[f"({quoted(table)}.{quoted('created_at')}, {quoted(table)}."
-                                 f"{quoted(key)}) < (%s, %s)"], params=[stamp, last])
-    found = list(rows[:limit + 1])
+    found = list(after(rows, cursor, key)[:limit + 1])
     more = len(found) > limit
     found = found[:limit]
     next_cursor = f"{found[-1].created_at.isoformat()}~{getattr(found[-1], key)}" if more else None
@@ -61,6 +65,11 @@ def _keyset(rows: QuerySet, cursor: str, key: str, limit: int) -> Page:
 
 def cache_browse(*, media_type: str = "", origin: str = "", q: str = "", cursor: str = "",
                  limit: int = 48) -> Page:
+    return _keyset(cache_items(media_type=media_type, origin=origin, q=q), cursor,
+                   "content_hash", limit)
+
+
+def cache_items(*, media_type: str = "", origin: str = "", q: str = "") -> QuerySet:
     items = CacheItem.objects.order_by("-created_at", "-content_hash")
     if media_type:
         # Served by the cache_by_type index (media_type, -created_at).
@@ -72,16 +81,19 @@ def cache_browse(*, media_type: str = "", origin: str = "", q: str = "", cursor:
                               code="invalid_filter")
         items = items.filter(origin=origin)
     if q := q.strip():
-        named = Asset.objects.filter(name__istartswith=q).values("content_id")
+        # Asset names first, as literal keys (assets are few): a subquery inside
+        # the OR below would hide the primary key from the planner.
+        named = list(Asset.objects.filter(name__istartswith=q)
+                     .values_list("content_id", flat=True)[:500])
         if HEX.match(q.lower()):
             prefix = q.lower()
             # A prefix as a range on the primary key, so the btree serves it in
             # any collation ("g" sorts after every hex digit).
-            items = items.filter(content_hash__gte=prefix, content_hash__lt=prefix + "g") | \
-                items.filter(pk__in=named)
+            items = items.filter(Q(content_hash__gte=prefix, content_hash__lt=prefix + "g")
+                                 | Q(pk__in=named))
         else:
             items = items.filter(pk__in=named)
-    return _keyset(items, cursor, "content_hash", limit)
+    return items
 
 
 def runs_browse(*, status: str = "", recipe: str = "", owner: str = "", cursor: str = "",

@@ -227,3 +227,7 @@ LOGOUT_REDIRECT_URL = "/"
 THUMB_DIR = env_str("ARTDAG_THUMB_DIR", "")
 # Cache browser page size (keyset pagination, so depth never costs more).
 DASHBOARD_PAGE_SIZE = env_int("ARTDAG_DASHBOARD_PAGE_SIZE", 48, minimum=1)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The home page pings workers (a broadcast); the filesystem transport keeps
+    # its exchange table in ./control unless told otherwise: keep it in the data dir.
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(_broker_dir / "control")

@@ -83,3 +83,22 @@ def test_hash_prefix_search_finds_cache_items_and_assets(operator, rendered):
     page = operator.get("/admin/cache/cacheitem/", {"q": cat[:10]}).content.decode()
     assert cat in page and rendered.output_id not in page
     assert "cat" in operator.get("/admin/assets/asset/", {"q": cat[:10]}).content.decode()
+
+
+def test_editing_a_recipe_in_the_admin_validates_it_and_keeps_its_hash_true(operator, demo):
+    from engine.recipe import definition_hash
+    from runs.models import Recipe
+
+    recipe = Recipe.objects.get(name="invert")
+    url = f"/admin/runs/recipe/{recipe.pk}/change/"
+    bad = operator.post(url, {"description": "x", "definition": '{"inputs": 1, "steps": '
+                                                                  '[{"effect": "no-such"}]}'})
+    assert bad.status_code == 200 and "no-such" in bad.content.decode()
+    recipe.refresh_from_db()
+    assert recipe.definition["steps"][0]["effect"] == "invert"
+    good = operator.post(url, {"description": "flipped", "definition":
+                               '{"inputs": 1, "steps": [{"effect": "flip", "params": {}}]}'})
+    assert good.status_code == 302
+    recipe.refresh_from_db()
+    assert recipe.definition["steps"][0]["effect"] == "flip" and recipe.description == "flipped"
+    assert recipe.definition_hash == definition_hash(recipe.definition)

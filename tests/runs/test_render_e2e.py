@@ -3,6 +3,7 @@
 import hashlib
 import json
 import threading
+import time
 import urllib.request
 
 import numpy as np
@@ -77,6 +78,13 @@ def test_identity_returns_the_input_hash_and_copies_nothing(token_api):
 def test_asking_for_a_completed_run_again_answers_at_once_and_dispatches_nothing(token_api):
     first = token_api.post("/runs", {"recipe": "invert", "inputs": ["cat"]}, format="json").json()
     done = wait_for_run(token_api, first["run_id"])
+    # The worker stores the task's result just after it records the run (and is
+    # busy with the new output's thumbnails too): wait for that row, so the
+    # count below only sees what asking again would add.
+    deadline = time.monotonic() + 60
+    while not TaskResult.objects.filter(task_id=done["task_id"]).exists():
+        assert time.monotonic() < deadline, "the render's task result never arrived"
+        time.sleep(0.05)
     tasks = TaskResult.objects.count()
     again = token_api.post("/runs", {"recipe": "invert", "inputs": ["cat"]}, format="json")
     assert again.status_code == 200
