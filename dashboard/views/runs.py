@@ -3,6 +3,7 @@ import json
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
+from cache.models import CacheItem
 from runs import services
 from runs.models import Recipe, Run
 
@@ -26,8 +27,10 @@ def run_list(request):
 
 def _run_context(request, run_id: str) -> dict:
     run = services.run_get(run_id)
+    items = CacheItem.objects.in_bulk([i["content_hash"] for i in run.inputs])
     return {
         "run": run,
+        "inputs": [{**i, "item": items.get(i["content_hash"])} for i in run.inputs],
         "live": run.status not in Run.FINISHED,
         "may_cancel": services.may_change(request.user, run) and run.status not in Run.FINISHED,
         "provenance_json": json.dumps(run.provenance, indent=2, sort_keys=True)

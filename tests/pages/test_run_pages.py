@@ -47,7 +47,7 @@ def test_a_pending_run_page_polls_its_live_part_and_a_finished_one_does_not(brow
 def test_the_run_page_shows_input_and_output_timings_and_the_provenance_as_json(browser, rendered):
     page = browser.get(f"/runs/{rendered.id}").content.decode()
     cat = rendered.inputs[0]["content_hash"]
-    assert f'/cache/{cat}/thumb/256' in page and f'/cache/{rendered.output_id}/thumb/1024' in page
+    assert f'/cache/{cat}/thumb/1024' in page and f'/cache/{rendered.output_id}/thumb/1024' in page
     assert "render time" in page and "Copy as JSON" in page
     shown = page.split('id="provenance-json">')[1].split("</pre>")[0]
     assert json.loads(shown.replace("&quot;", '"').replace("&#x27;", "'")
