@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.cache import cache as local_cache
 from django.shortcuts import render
 
 from runs import identity
@@ -18,11 +19,17 @@ def home(request):
     })
 
 
+def _broker_status() -> dict:
+    return {"queue_depth": status.queue_depth(), "workers": status.workers(timeout=1.0)}
+
+
 @page()
 def status_fragment(request):
-    """Loaded by the home page (htmx) and refreshed every few seconds."""
+    """Loaded by the home page (htmx) and refreshed every few seconds. The
+    broker's answer is shared for a few seconds: a ping waits for replies, and
+    ten open home pages should not ask ten times."""
     return render(request, "dashboard/_status.html", {
-        "queue_depth": status.queue_depth(), "workers": status.workers(timeout=1.0),
+        **local_cache.get_or_set("dashboard:broker-status", _broker_status, timeout=3),
         "active": Run.objects.filter(status=Run.Status.RUNNING).count(),
         "pending": Run.objects.filter(status=Run.Status.PENDING).count(),
     })

@@ -71,7 +71,11 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
         ImageOps.mirror(cat).save(upload)
     page.goto("/upload")
     page.set_input_files("#upload-file", str(upload))
-    page.click("#uploader button[type=submit]")
+    with page.expect_response(lambda r: r.url.endswith("/cache") and r.request.method == "POST") \
+            as posted:
+        page.click("#uploader button[type=submit]")
+    assert posted.value.status == 201  # the API itself, with the session and CSRF token
+    assert posted.value.request.header_value("x-csrftoken")
     page.wait_for_url("**/cache/*/detail")
     content_hash = page.url.rsplit("/", 2)[-2]
     assert page.locator("#content-hash").inner_text() == content_hash
@@ -127,12 +131,15 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
     page.screenshot(path=str(SCREENSHOTS / "dashboard-home.png"))
 
 
-def test_pages_fit_a_phone_screen_and_the_skip_link_is_the_first_tab_stop(page):
+def test_pages_fit_a_phone_screen_follow_dark_mode_and_start_with_a_skip_link(page):
     page.set_viewport_size({"width": 390, "height": 844})
     for path in ("/", "/cache", "/runs", "/recipes/dog", "/login"):
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 23, 26)"
+    page.emulate_media(color_scheme="light")
     page.goto("/cache")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
