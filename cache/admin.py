@@ -11,7 +11,7 @@ class CacheItemAdmin(admin.ModelAdmin):
     class Media:
         js = ["dashboard.js"]  # previews still being made appear without a reload
 
-    list_display = ["preview", "content_hash", "original_name", "media_type", "size", "origin",
+    list_display = ["preview", "short_hash", "original_name", "media_type", "size", "origin",
                     "pinned", "owner", "created_at"]
     list_filter = ["origin", "media_type", "pinned"]
     # content_hash__startswith: a hash prefix; original_name: the uploaded file's name.
@@ -23,6 +23,12 @@ class CacheItemAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     show_full_result_count = False  # COUNT(*) over 100,000 rows on every page is wasted work
     actions = ["pin", "unpin", "verify"]
+
+    list_display_links = ["short_hash"]
+
+    @admin.display(description="hash", ordering="content_hash")
+    def short_hash(self, item: CacheItem) -> str:
+        return f"{item.content_hash[:16]}…"
 
     @admin.display(description="preview")
     def preview(self, item: CacheItem) -> str:

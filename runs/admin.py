@@ -56,7 +56,7 @@ class RunAdmin(admin.ModelAdmin):
     class Media:
         js = ["dashboard.js"]  # previews still being made appear without a reload
 
-    list_display = ["output_preview", "id", "recipe_name", "status", "owner", "attempts",
+    list_display = ["output_preview", "short_id", "recipe_name", "status", "owner", "attempts",
                     "created_at", "finished_at"]
     list_filter = ["status", "recipe_name"]
     search_fields = ["id__startswith", "output__content_hash__startswith", "output_name",
@@ -68,6 +68,12 @@ class RunAdmin(admin.ModelAdmin):
     list_select_related = ["owner", "output"]
     show_full_result_count = False
     actions = ["rerun", "cancel"]
+
+    list_display_links = ["short_id"]
+
+    @admin.display(description="run id", ordering="id")
+    def short_id(self, run: Run) -> str:
+        return f"{run.id[:16]}…"
 
     @admin.display(description="output")
     def output_preview(self, run: Run) -> str:
