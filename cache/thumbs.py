@@ -118,7 +118,9 @@ def thumbnails_make(content_hash: str) -> list[Path]:
         if not path.exists():
             try:
                 _write_atomically(path, lambda temp, size=size: _encode(source, size, temp))
-            except (OSError, ValueError, SyntaxError) as exc:
+            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+                if isinstance(exc, OSError) and exc.errno is not None:
+                    raise  # the disk, not the image (full, read-only): worth another try later
                 # It decoded at upload but not now (e.g. a format quirk Pillow
                 # cannot re-encode): remember, so pages show an icon instead
                 # of waiting for a thumbnail that will never come.

@@ -8,31 +8,35 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def queue_depth() -> int | None:
-    """Messages waiting in the render queue; None when the broker cannot say."""
+def broker_status(ping_timeout: float = 1.0) -> dict:
+    """{"queue_depth": messages waiting in the render queue, "workers": names
+    of the workers that answered a ping}; None for what the broker could not say.
+
+    One connection, tried once: with the broker down, the panel says so in a
+    moment instead of waiting out kombu's default reconnect loop."""
     from l1site.celery import app
 
+    result = {"queue_depth": None, "workers": None}
     try:
-        with app.connection_for_read() as conn:
-            declared = conn.default_channel.queue_declare(
-                queue=app.conf.task_default_queue, passive=True)
-            return declared.message_count
+        conn = app.connection_for_write()
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2,
+                               interval_max=0.2)
     except Exception as exc:  # noqa: BLE001 - an unknown figure, not a broken page
-        # A queue no worker has declared yet does not exist: nothing waits in it.
-        if "NOT_FOUND" in str(exc) or "no queue" in str(exc).lower():
-            return 0
-        log.warning("queue depth unavailable: %s", exc)
-        return None
-
-
-def workers(timeout: float = 1.0) -> list[str] | None:
-    """Names of the workers that answered a ping within `timeout`; None when
-    the broker could not be asked."""
-    from l1site.celery import app
-
-    try:
-        replies = app.control.inspect(timeout=timeout).ping() or {}
-    except Exception as exc:  # noqa: BLE001
-        log.warning("worker ping failed: %s", exc)
-        return None
-    return sorted(replies)
+        log.warning("broker unreachable: %s", exc)
+        return result
+    with conn:
+        try:
+            result["queue_depth"] = conn.default_channel.queue_declare(
+                queue=app.conf.task_default_queue, passive=True).message_count
+        except Exception as exc:  # noqa: BLE001
+            # A queue no worker has declared yet does not exist: nothing waits in it.
+            if "NOT_FOUND" in str(exc) or "no queue" in str(exc).lower():
+                result["queue_depth"] = 0
+            else:
+                log.warning("queue depth unavailable: %s", exc)
+        try:
+            replies = app.control.inspect(timeout=ping_timeout, connection=conn).ping() or {}
+            result["workers"] = sorted(replies)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("worker ping failed: %s", exc)
+    return result

@@ -19,17 +19,13 @@ def home(request):
     })
 
 
-def _broker_status() -> dict:
-    return {"queue_depth": status.queue_depth(), "workers": status.workers(timeout=1.0)}
-
-
 @page()
 def status_fragment(request):
     """Loaded by the home page (htmx) and refreshed every few seconds. The
     broker's answer is shared for a few seconds: a ping waits for replies, and
     ten open home pages should not ask ten times."""
     return render(request, "dashboard/_status.html", {
-        **local_cache.get_or_set("dashboard:broker-status", _broker_status, timeout=3),
+        **local_cache.get_or_set("dashboard:broker-status", status.broker_status, timeout=3),
         "active": Run.objects.filter(status=Run.Status.RUNNING).count(),
         "pending": Run.objects.filter(status=Run.Status.PENDING).count(),
     })

@@ -102,3 +102,15 @@ def test_a_file_that_is_no_image_shows_an_icon_with_its_type_and_size(browser):
 def test_an_invalid_or_unknown_hash_is_an_html_error_page(browser, db):
     assert browser.get("/cache/nothex/detail").status_code == 400
     assert browser.get(f"/cache/{'a' * 64}/detail").status_code == 404
+
+
+def test_an_svg_or_html_file_is_an_icon_and_a_download_never_inline(browser):
+    svg = store(b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "x.svg")
+    html = store(b"<script>alert(1)</script>", "x.html")
+    for item in (svg, html):
+        page = browser.get(f"/cache/{item.pk}/detail").content.decode()
+        assert 'class="icon"' in page and "<script>alert" not in page
+        raw = browser.get(f"/cache/{item.pk}")
+        assert raw["Content-Disposition"].startswith("attachment")
+        assert raw["X-Content-Type-Options"] == "nosniff"
+        assert browser.get(f"/cache/{item.pk}/thumb/256").status_code == 404

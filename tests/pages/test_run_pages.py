@@ -92,3 +92,29 @@ def test_home_shows_counts_latest_runs_and_loads_the_queue_panel(browser, render
     assert "<b>2</b>cached files" in page
     status = browser.get("/status").content.decode()
     assert 'id="queue-depth"' in status and 'id="workers"' in status
+
+
+def test_the_status_panel_says_so_when_the_broker_is_unreachable(browser, db):
+    from django.core.cache import cache
+
+    from l1site.celery import app
+
+    cache.delete("dashboard:broker-status")
+    reachable = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        page = browser.get("/status")
+    finally:
+        app.conf.broker_url = reachable
+        cache.delete("dashboard:broker-status")
+    assert page.status_code == 200
+    assert page.content.decode().count("unknown (broker unreachable)") == 2
+
+
+def test_the_status_panel_counts_what_waits_in_the_queue(browser, db):
+    from django.core.cache import cache
+
+    cache.delete("dashboard:broker-status")
+    page = browser.get("/status").content.decode()
+    depth = page.split('id="queue-depth">')[1].split("<")[0]
+    assert depth.split()[0].isdigit(), depth
