@@ -24,6 +24,8 @@ from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from PIL import Image, ImageSequence
 
+from engine.media import FORMATS
+
 from .models import CacheItem
 from .store import cache_path
 
@@ -130,6 +132,15 @@ def thumbnails_make(content_hash: str) -> list[Path]:
                 return made
         made.append(path)
     return made
+
+
+def thumbnails_missing():
+    """Cached images with at least one thumbnail still to make (for backfills)."""
+    images = CacheItem.objects.filter(media_type__in=list(FORMATS.values()), width__isnull=False,
+                                      decode_error="").order_by("-created_at", "-content_hash")
+    for item in images.iterator(chunk_size=2000):
+        if any(thumbnail_state(item, size) == "pending" for size in SIZES):
+            yield item
 
 
 def _queue(content_hash: str) -> None:

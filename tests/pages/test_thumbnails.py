@@ -79,3 +79,19 @@ def test_a_thumbnail_that_cannot_be_made_is_remembered_as_no_preview(client):
         path.write_bytes(original)
     assert thumbs.thumbnail_state(item, 256) == "none"
     assert client.get(f"/cache/{item.pk}/thumb/256").status_code == 404
+
+
+def test_the_backfill_command_makes_only_what_is_missing():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    item = store(images.png(33, 21, seed=880))
+    store(b"just text", "notes.txt")
+    out = StringIO()
+    call_command("make_thumbnails", "--sync", stdout=out)
+    assert out.getvalue().strip() == "made thumbnails for 1 image(s)"
+    assert all(thumbs.thumb_path(item.pk, size).exists() for size in thumbs.SIZES)
+    again = StringIO()
+    call_command("make_thumbnails", stdout=again)
+    assert again.getvalue().strip() == "queued thumbnails for 0 image(s)"
