@@ -127,8 +127,8 @@ def thumbnails_make(content_hash: str) -> list[Path]:
                 # cannot re-encode): remember, so pages show an icon instead
                 # of waiting for a thumbnail that will never come.
                 log.warning("no thumbnail for %s: %s", content_hash, exc)
-                _write_atomically(_failed_marker(content_hash),
-                                  lambda temp: temp.write(str(exc).encode()))
+                reason = str(exc).encode()
+                _write_atomically(_failed_marker(content_hash), lambda temp: temp.write(reason))
                 return made
         made.append(path)
     return made

@@ -35,15 +35,3 @@ def preview(item: CacheItem | None, size: int = 256, alt: str = "", controls: bo
             "alt": f"{label} ({item.media_type})", "controls": controls,
             "label": item.media_type.split("/")[-1][:12] or "file"}
 
-
-@register.simple_tag(takes_context=True)
-def query_with(context, **changes) -> str:
-    """The current query string with some keys replaced (for filter links)."""
-    query = context["request"].GET.copy()
-    query.pop("after", None)
-    for key, value in changes.items():
-        if value in ("", None):
-            query.pop(key, None)
-        else:
-            query[key] = value
-    return query.urlencode()

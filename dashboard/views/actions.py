@@ -24,7 +24,6 @@ def _render_choices() -> dict:
         "assets": Asset.objects.select_related("content").order_by("name")[:200],
         "recent_images": CacheItem.objects.filter(media_type__startswith="image/",
                                                   decode_error="")[:24],
-        "max_inputs": MAX_INPUTS,
     }
 
 

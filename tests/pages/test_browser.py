@@ -2,6 +2,7 @@
 Playwright; no browser download) against a live server and a real Celery
 worker process. Saves the README's screenshots to docs/images/."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,7 @@ def page(site):
         context = chromium.new_context(viewport={"width": 1280, "height": 860},
                                        base_url=site)
         context.set_default_timeout(WAIT_MS)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
         yield context.new_page()
         context.close()
         chromium.close()
@@ -101,7 +103,10 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
     assert navigations == []
     assert page.evaluate("window.stillTheSamePage") is True
     output_hash = page.locator("#run-output").get_attribute("href").split("/")[2]
-    assert page.locator("#provenance-json").inner_text().count(output_hash) >= 1
+    provenance = json.loads(page.locator("#provenance-json").inner_text())
+    assert provenance["output"]["content_hash"] == output_hash
+    page.click("text=Copy as JSON")
+    assert json.loads(page.evaluate("navigator.clipboard.readText()")) == provenance
     # The output's preview (a thumbnail a worker makes on demand) appears in place.
     page.wait_for_function("document.querySelector('#run-output img').naturalWidth > 0")
     page.screenshot(path=str(SCREENSHOTS / "dashboard-run.png"), full_page=True)
