@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8100
 
-.PHONY: install run worker beat test bench clean-venv
+.PHONY: install browser run worker beat test bench clean-venv
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ worker: install
 beat: install
 	$(BIN)/celery -A l1site beat --loglevel=INFO
 
-# The whole suite against real PostgreSQL, Redis and Celery worker processes.
-test: install
+# Debian's Chromium for the browser tests (installed with apt-get when missing).
+browser:
+	scripts/ensure-chromium.sh
+
+# The whole suite against real PostgreSQL, Redis and Celery worker processes,
+# and a real headless Chromium for the pages.
+test: install browser
 	scripts/with-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

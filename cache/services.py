@@ -15,6 +15,7 @@ from engine.canonical import is_content_hash
 from engine.errors import EngineError, TooLarge
 from l1site.exceptions import DomainError, NotFound
 
+from . import thumbs
 from .models import CacheItem
 from .store import HashingWriter, Progress, cache_path, hash_file, store_bytes, store_file
 
@@ -53,6 +54,7 @@ def cache_record(content_hash: str, size: int, *, origin: str, original_name: st
             item = CacheItem.objects.create(
                 content_hash=content_hash, size=size, origin=origin,
                 original_name=original_name[:255], owner=owner, **fields)
+        thumbs.thumbnails_queue(item)  # after commit: uploads, imports and renders alike
         return item, True
     except IntegrityError:
         # Another writer indexed the same bytes between our read and insert.

@@ -318,8 +318,6 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 ]
 # Reads are open unless L1_PRIVATE; writes always need a login.
 REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["accounts.permissions.ReadOpenUnlessPrivate"]
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/profile"
 L1_PRIVATE = env_bool("L1_PRIVATE", False)
 # Users are actors @<username>@<L1_DOMAIN>; the server itself is L1_ACTOR.
 L1_DOMAIN = env_str("L1_DOMAIN", socket.gethostname())
@@ -344,3 +342,20 @@ L2_PUBLISH_TIMEOUT = env_int("L2_PUBLISH_TIMEOUT", 30, minimum=1)
 L2_PUBLISH_MAX_RETRIES = env_int("L2_PUBLISH_MAX_RETRIES", 8, minimum=0)
 L2_PUBLISH_BACKOFF = env_int("L2_PUBLISH_BACKOFF", 15, minimum=1)  # seconds; doubles per retry
 L2_PUBLISH_QUEUE = env_str("L2_PUBLISH_QUEUE", "")  # empty: the render queue (ARTDAG_QUEUE)
+# --- Dashboard: HTML pages on the API's own paths for browser navigations
+# (dashboard.negotiation), thumbnails, and Django's session login for the pages.
+INSTALLED_APPS.append("dashboard")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware") + 1,
+                  "dashboard.negotiation.HtmlPages")
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+# Thumbnails live beside the cache (not inside it: the cache holds only
+# content-addressed originals). Empty means <parent of the cache dir>/thumbs.
+THUMB_DIR = env_str("ARTDAG_THUMB_DIR", "")
+# Cache browser page size (keyset pagination, so depth never costs more).
+DASHBOARD_PAGE_SIZE = env_int("ARTDAG_DASHBOARD_PAGE_SIZE", 48, minimum=1)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The home page pings workers (a broadcast); the filesystem transport keeps
+    # its exchange table in ./control unless told otherwise: keep it in the data dir.
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(_broker_dir / "control")

@@ -1,6 +1,5 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as accounts
@@ -50,10 +49,9 @@ urlpatterns = [
     path("profile/tokens", accounts.profile_token_create, name="profile-token-create"),
     path("profile/tokens/<int:token_id>/revoke", accounts.profile_token_revoke,
          name="profile-token-revoke"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="accounts/login.html"),
-         name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"),
-         name="logout"),
+    # The dashboard's page-only paths; its pages on the paths above are chosen
+    # by dashboard.negotiation when a browser asks for text/html.
+    path("", include("dashboard.urls")),
 ]
 
 handler400 = "l1site.errors.json_400"

@@ -1,19 +1,122 @@
-from django.contrib import admin
+import json
 
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from dashboard.admin_previews import thumbnail_html
+from engine import recipe as engine_recipe
+from engine.errors import EngineError
+from l1site.exceptions import DomainError
+
+from . import services
 from .models import Recipe, Run
+
+
+class RecipeForm(forms.ModelForm):
+    class Meta:
+        model = Recipe
+        fields = ["name", "description", "definition"]
+
+    def clean_definition(self):
+        try:
+            return engine_recipe.validate_definition(self.cleaned_data["definition"])
+        except EngineError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 @admin.register(Recipe)
 class RecipeAdmin(admin.ModelAdmin):
-    list_display = ["name", "definition_hash", "updated_at"]
-    search_fields = ["name"]
+    form = RecipeForm
+    list_display = ["name", "inputs", "chain", "definition_hash", "updated_at"]
+    search_fields = ["name", "definition_hash__startswith"]
     readonly_fields = ["definition_hash", "created_at", "updated_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Runs refer to recipes by name: a rename would orphan their history.
+        return [*self.readonly_fields, "name"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        # Through the domain function, so definition_hash always matches the definition.
+        saved = services.recipe_save(name=obj.name, definition=form.cleaned_data["definition"],
+                                     description=obj.description)
+        obj.pk, obj.definition_hash = saved.pk, saved.definition_hash
+
+    @admin.display(description="inputs")
+    def inputs(self, recipe: Recipe) -> int:
+        return recipe.definition.get("inputs")
+
+    @admin.display(description="effect chain")
+    def chain(self, recipe: Recipe) -> str:
+        return " → ".join(step["effect"] for step in recipe.definition.get("steps", []))
 
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["id", "recipe_name", "status", "owner", "attempts", "created_at", "finished_at"]
+    class Media:
+        js = ["dashboard.js"]  # previews still being made appear without a reload
+
+    list_display = ["output_preview", "short_id", "recipe_name", "status", "owner", "attempts",
+                    "created_at", "finished_at"]
     list_filter = ["status", "recipe_name"]
-    search_fields = ["id__startswith", "output__content_hash__startswith", "output_name"]
-    readonly_fields = [f.name for f in Run._meta.fields]
+    search_fields = ["id__startswith", "output__content_hash__startswith", "output_name",
+                     "owner__username"]
+    readonly_fields = ["output_large", "provenance_pretty",
+                       *[f.name for f in Run._meta.fields if f.name != "provenance"]]
+    exclude = ["provenance"]
     date_hierarchy = "created_at"
+    list_select_related = ["owner", "output"]
+    show_full_result_count = False
+    actions = ["rerun", "cancel"]
+
+    list_display_links = ["short_id"]
+
+    @admin.display(description="run id", ordering="id")
+    def short_id(self, run: Run) -> str:
+        return f"{run.id[:16]}…"
+
+    @admin.display(description="output")
+    def output_preview(self, run: Run) -> str:
+        return thumbnail_html(run.output)
+
+    @admin.display(description="output preview")
+    def output_large(self, run: Run) -> str:
+        return thumbnail_html(run.output, size=1024, box=512)
+
+    @admin.display(description="provenance")
+    def provenance_pretty(self, run: Run) -> str:
+        if not run.provenance:
+            return "—"
+        return format_html('<pre style="white-space:pre-wrap">{}</pre>',
+                           json.dumps(run.provenance, indent=2, sort_keys=True))
+
+    def has_add_permission(self, request) -> bool:
+        return False  # runs are submitted (POST /runs, the render page), never typed in
+
+    @admin.action(description="Re-run (same recipe and inputs)")
+    def rerun(self, request, queryset):
+        for run in queryset:
+            try:
+                again, queued = services.run_submit(
+                    recipe=run.recipe_name, inputs=[i["content_hash"] for i in run.inputs],
+                    output_name=run.output_name, owner=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{run.id[:12]}…: {exc.message}", messages.ERROR)
+                continue
+            if queued:
+                self.message_user(request, f"{again.id[:12]}… queued.", messages.SUCCESS)
+            else:
+                # Same recipe + same inputs = same run id: a finished or live run
+                # is the answer, not a second render.
+                self.message_user(request, f"{again.id[:12]}… is already {again.status}; "
+                                  "the same request gives the same run.", messages.WARNING)
+
+    @admin.action(description="Cancel (pending or running)")
+    def cancel(self, request, queryset):
+        for run in queryset:
+            try:
+                services.run_cancel(run.id, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{run.id[:12]}…: {exc.message}", messages.WARNING)
+            else:
+                self.message_user(request, f"{run.id[:12]}… cancelled.", messages.SUCCESS)

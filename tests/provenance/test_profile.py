@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def browser(owner):
     client = Client(enforce_csrf_checks=True)
-    page = client.get("/accounts/login/?next=/profile")
+    page = client.get("/login?next=/profile")
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
-    response = client.post("/accounts/login/?next=/profile", {
+    response = client.post("/login?next=/profile", {
         "username": "painter", "password": "correct horse battery staple",
         "csrfmiddlewaretoken": csrf, "next": "/profile"})
     assert response.status_code == 302 and response["Location"] == "/profile"
@@ -29,7 +29,7 @@ def _csrf(page) -> str:
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(client):
     response = client.get("/profile")
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/login")
 
 
 def test_the_profile_shows_the_actor_handle(browser, settings):

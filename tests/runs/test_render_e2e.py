@@ -3,6 +3,7 @@
 import hashlib
 import json
 import threading
+import time
 import urllib.request
 
 import numpy as np
@@ -28,6 +29,15 @@ def token_api(worker, api):
     user = UserFactory(username="painter")
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return api
+
+
+def wait_for_task_result(task_id: str, timeout: float = 60) -> None:
+    """The worker stores a task's result just after the task has recorded its
+    run (and it may be busy with the output's thumbnails in between)."""
+    deadline = time.monotonic() + timeout
+    while not TaskResult.objects.filter(task_id=task_id).exists():
+        assert time.monotonic() < deadline, f"no task result for {task_id}"
+        time.sleep(0.05)
 
 
 def test_a_run_is_rendered_by_a_worker_and_lands_in_the_cache_with_provenance(token_api):
@@ -77,6 +87,7 @@ def test_identity_returns_the_input_hash_and_copies_nothing(token_api):
 def test_asking_for_a_completed_run_again_answers_at_once_and_dispatches_nothing(token_api):
     first = token_api.post("/runs", {"recipe": "invert", "inputs": ["cat"]}, format="json").json()
     done = wait_for_run(token_api, first["run_id"])
+    wait_for_task_result(done["task_id"])  # so the count only sees what asking again adds
     tasks = TaskResult.objects.count()
     again = token_api.post("/runs", {"recipe": "invert", "inputs": ["cat"]}, format="json")
     assert again.status_code == 200
@@ -111,6 +122,7 @@ def test_concurrent_identical_requests_make_one_run_and_one_render(token_api, li
     run = wait_for_run(token_api, answers[0][1])
     assert run["status"] == "completed" and run["attempts"] == 1
     assert Run.objects.count() == 1
+    wait_for_task_result(run["task_id"])
     assert TaskResult.objects.filter(task_name="runs.tasks.render_run").count() == 1
 
 

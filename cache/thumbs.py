@@ -1,0 +1,185 @@
+"""Thumbnails: WebP previews made once per content hash and size.
+
+They live beside the cache (THUMB_DIR, by default <cache dir>/../thumbs) at
+thumbs/ab/<hash>-<size>.webp. The name is the source's hash and the size,
+and the bytes are a pure function of both, so a thumbnail never changes once
+written: it is served with an ETag and immutable caching. Files are written to
+a temp file and renamed, so a reader sees a whole thumbnail or none.
+
+Pages never make thumbnails themselves: the first request for a missing one
+queues a Celery task and answers "pending"; uploads, imports and renders queue
+the task as soon as their row is committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache as local_cache
+from django.db import transaction
+from django.http import FileResponse, HttpResponse
+from PIL import Image, ImageSequence
+
+from engine.media import FORMATS
+
+from .models import CacheItem
+from .store import cache_path
+
+log = logging.getLogger(__name__)
+
+SIZES = (256, 1024)
+MEDIA_TYPE = "image/webp"
+# An animated thumbnail keeps frames until it holds this many pixels; a longer
+# animation is cut short rather than costing the worker unbounded memory.
+MAX_ANIMATED_PIXELS = 40_000_000
+
+
+def thumb_root() -> Path:
+    return Path(settings.THUMB_DIR) if settings.THUMB_DIR else settings.CACHE_DIR.parent / "thumbs"
+
+
+def thumb_path(content_hash: str, size: int) -> Path:
+    return thumb_root() / content_hash[:2] / f"{content_hash}-{size}.webp"
+
+
+def _failed_marker(content_hash: str) -> Path:
+    return thumb_root() / content_hash[:2] / f"{content_hash}.failed"
+
+
+def can_preview(item: CacheItem) -> bool:
+    """Only images that decoded when they entered the cache get thumbnails."""
+    return item.is_image and not item.decode_error
+
+
+def thumbnail_state(item: CacheItem, size: int) -> str:
+    """"ready", "pending" (queued or about to be), or "none" (no preview possible)."""
+    if not can_preview(item) or _failed_marker(item.content_hash).exists():
+        return "none"
+    return "ready" if thumb_path(item.content_hash, size).exists() else "pending"
+
+
+def _frames(image: Image.Image, size: int) -> tuple[list[Image.Image], list[int]]:
+    frames, durations, pixels = [], [], 0
+    for frame in ImageSequence.Iterator(image):
+        small = frame.convert("RGBA")
+        small.thumbnail((size, size), Image.Resampling.LANCZOS)
+        pixels += small.width * small.height
+        if frames and pixels > MAX_ANIMATED_PIXELS:
+            break
+        frames.append(small)
+        durations.append(int(frame.info.get("duration") or 100))
+    return frames, durations
+
+
+def _encode(source: Path, size: int, target) -> None:
+    with Image.open(source) as image:
+        if getattr(image, "n_frames", 1) > 1:
+            # Animated GIF/WebP/PNG: an animated WebP thumbnail, timing kept.
+            frames, durations = _frames(image, size)
+            frames[0].save(target, "WEBP", save_all=len(frames) > 1, append_images=frames[1:],
+                           duration=durations, loop=0, quality=80, method=4)
+            return
+        image.thumbnail((size, size), Image.Resampling.LANCZOS)  # drafts JPEGs: decodes small
+        mode = "RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB"
+        image.convert(mode).save(target, "WEBP", quality=82, method=4)
+
+
+def _write_atomically(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = thumb_root() / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=tmp_dir, prefix="thumb-", delete=False) as temp:
+        try:
+            write(temp)
+            temp.flush()
+            os.fsync(temp.fileno())
+        except BaseException:
+            temp.close()
+            os.unlink(temp.name)
+            raise
+    os.chmod(temp.name, 0o644)
+    os.replace(temp.name, path)
+
+
+def thumbnails_make(content_hash: str) -> list[Path]:
+    """Make every missing thumbnail of one cached image (the task's work).
+    Returns the paths that exist afterwards; idempotent."""
+    item = CacheItem.objects.filter(pk=content_hash).first()
+    if item is None or not can_preview(item):
+        return []
+    source = cache_path(content_hash)
+    if not source.exists():
+        return []
+    made = []
+    for size in SIZES:
+        path = thumb_path(content_hash, size)
+        if not path.exists():
+            try:
+                _write_atomically(path, lambda temp, size=size: _encode(source, size, temp))
+            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+                if isinstance(exc, OSError) and exc.errno is not None:
+                    raise  # the disk, not the image (full, read-only): worth another try later
+                # It decoded at upload but not now (e.g. a format quirk Pillow
+                # cannot re-encode): remember, so pages show an icon instead
+                # of waiting for a thumbnail that will never come.
+                log.warning("no thumbnail for %s: %s", content_hash, exc)
+                reason = str(exc).encode()
+                _write_atomically(_failed_marker(content_hash), lambda temp: temp.write(reason))
+                return made
+        made.append(path)
+    return made
+
+
+def thumbnails_missing():
+    """Cached images with at least one thumbnail still to make (for backfills)."""
+    images = CacheItem.objects.filter(media_type__in=list(FORMATS.values()), width__isnull=False,
+                                      decode_error="").order_by("-created_at", "-content_hash")
+    for item in images.iterator(chunk_size=2000):
+        if any(thumbnail_state(item, size) == "pending" for size in SIZES):
+            yield item
+
+
+def _queue(content_hash: str) -> None:
+    from .tasks import make_thumbnails  # tasks import this module
+
+    make_thumbnails.delay(content_hash)
+
+
+def thumbnails_queue(item: CacheItem) -> None:
+    """Queue the thumbnails of a new cache item once its row is committed."""
+    if can_preview(item):
+        # robust: a broker outage must not fail the upload; pages queue again on first need.
+        transaction.on_commit(lambda: _queue(item.content_hash), robust=True)
+
+
+def thumbnail_request(item: CacheItem, size: int) -> Path | None:
+    """The thumbnail's path if it exists; otherwise queue it (at most once a
+    minute per item in this process) and return None."""
+    path = thumb_path(item.content_hash, size)
+    if path.exists():
+        return path
+    if thumbnail_state(item, size) == "pending" and local_cache.add(
+            f"thumb-queued:{item.content_hash}", 1, timeout=60):
+        try:
+            _queue(item.content_hash)
+        except Exception:  # noqa: BLE001 - a broker outage: the next request tries again
+            log.exception("could not queue thumbnails of %s", item.content_hash)
+            local_cache.delete(f"thumb-queued:{item.content_hash}")
+    return None
+
+
+def serve_thumbnail(item: CacheItem, size: int, path: Path, *, if_none_match: str) -> HttpResponse:
+    etag = f'"{item.content_hash}-{size}"'
+    if etag in {tag.strip() for tag in if_none_match.split(",")}:
+        response = HttpResponse(status=304)
+    else:
+        response = FileResponse(open(path, "rb"), content_type=MEDIA_TYPE)
+    response["ETag"] = etag
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = f'inline; filename="{item.content_hash}-{size}.webp"'
+    return response

@@ -1,0 +1,18 @@
+"""Thumbnails for the admin's lists and detail pages (the same URLs the pages use)."""
+
+from django.utils.html import format_html
+
+from cache import thumbs
+from cache.models import CacheItem
+
+
+def thumbnail_html(item: CacheItem | None, size: int = 256, box: int = 64) -> str:
+    if item is None:
+        return "—"
+    if not thumbs.can_preview(item):
+        return format_html('<span title="{}">{}</span>', item.media_type,
+                           item.media_type.split("/")[-1])
+    return format_html(
+        '<a href="/cache/{h}/detail"><img src="/cache/{h}/thumb/{s}" data-thumb="/cache/{h}/thumb/{s}" '
+        'alt="{alt}" loading="lazy" style="max-width:{b}px;max-height:{b}px"></a>',
+        h=item.content_hash, s=size, b=box, alt=item.original_name or item.content_hash[:12])

@@ -1,0 +1,20 @@
+"""Pages served on the API's own paths when a browser asks for HTML
+(see dashboard.negotiation). Every other request on these paths reaches the
+API view in l1site.urls, unchanged."""
+
+from django.urls import path
+
+from .views import home, library, runs
+from .views import cache as cache_pages
+
+urlpatterns = [
+    path("", home.home, name="page-home"),
+    path("runs", runs.run_list, name="page-runs"),
+    path("runs/<str:run_id>", runs.run_page, name="page-run"),
+    path("runs/<str:run_id>/cancel", runs.run_cancel, name="page-run-cancel"),
+    path("cache", cache_pages.cache_browser, name="page-cache"),
+    path("assets", library.asset_list, name="page-assets"),
+    path("assets/<str:name>", library.asset_page, name="page-asset"),
+    path("recipes", library.recipe_list, name="page-recipes"),
+    path("recipes/<str:name>", library.recipe_page, name="page-recipe"),
+]

@@ -1,0 +1,83 @@
+"""Pages that change things: render, upload, register an asset. Each parses
+a form and calls the same domain function as the API."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from assets.models import Asset
+from assets.services import asset_register
+from cache import services as cache_services
+from cache.models import CacheItem
+from cache.uploads import CacheUploadedFile
+from l1site.exceptions import DomainError
+from runs import services as run_services
+from runs.models import Recipe
+
+from ..forms import MAX_INPUTS, AssetForm, RenderForm
+from .common import error_page, page
+
+
+def _render_choices() -> dict:
+    return {
+        "recipes": Recipe.objects.order_by("name"),
+        "assets": Asset.objects.select_related("content").order_by("name")[:200],
+        "recent_images": CacheItem.objects.filter(media_type__startswith="image/",
+                                                  decode_error="")[:24],
+    }
+
+
+@page(methods=("GET", "HEAD", "POST"))
+@login_required
+def render_form(request):
+    if request.method == "POST":
+        form = RenderForm(request.POST)
+        if form.is_valid():
+            try:
+                run, queued = run_services.run_submit(
+                    recipe=form.cleaned_data["recipe"], inputs=form.inputs(),
+                    output_name=form.cleaned_data["output_name"], owner=request.user)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                if not queued:
+                    messages.info(request, "This exact run exists already: here it is.")
+                return redirect(f"/runs/{run.id}")
+        status = 400
+    else:
+        initial = {"recipe": request.GET.get("recipe", "dog")}
+        for n, ref in enumerate(request.GET.getlist("inputs")[:MAX_INPUTS], start=1):
+            initial[f"input_{n}"] = ref
+        form, status = RenderForm(initial=initial), 200
+    return render(request, "dashboard/render.html", {"form": form, **_render_choices()},
+                  status=status)
+
+
+@page(methods=("GET", "HEAD", "POST"))
+@login_required
+def upload_page(request):
+    """The upload page. With JavaScript the file goes to POST /cache (the API,
+    with a progress bar); this POST is the plain-form fallback."""
+    if request.method == "POST":
+        files = request.FILES.getlist("file")
+        if len(files) != 1 or not isinstance(files[0], CacheUploadedFile):
+            return error_page(request, 400, "choose one file to upload", "file_required")
+        item, created = cache_services.cache_store_upload(files[0].writer, name=files[0].name,
+                                                          owner=request.user)
+        messages.success(request, "Uploaded." if created else "Already in the cache.")
+        return redirect(f"/cache/{item.content_hash}/detail")
+    return render(request, "dashboard/upload.html")
+
+
+@page(methods=("POST",))
+@login_required
+def register_asset(request, content_hash: str):
+    item = cache_services.cache_get(content_hash)
+    form = AssetForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{field}: {' '.join(e)}" for field, e in form.errors.items())
+        return error_page(request, 400, errors, "invalid")
+    asset = asset_register(content_hash=item.content_hash, owner=request.user,
+                           **form.cleaned_data)
+    messages.success(request, f"Registered asset {asset.name}.")
+    return redirect(f"/assets/{asset.name}")

@@ -1,0 +1,62 @@
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from cache import services, thumbs
+from cache.models import CacheItem
+from l1site.errors import error_body
+from l1site.exceptions import DomainError
+from runs.models import Recipe
+
+from .. import selectors
+from .common import page
+
+
+@page()
+def cache_browser(request):
+    filters = {key: request.GET.get(key, "") for key in ("media_type", "origin", "q")}
+    result = selectors.cache_browse(**filters, cursor=request.GET.get("after", ""),
+                                    limit=settings.DASHBOARD_PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(request, "dashboard/cache_list.html", {
+        "page": result, "filters": filters, "query": query.urlencode(),
+        "media_types": selectors.MEDIA_TYPE_CHOICES, "origins": CacheItem.Origin.values,
+        "first_page": not request.GET.get("after"),
+    })
+
+
+@page()
+def item_page(request, content_hash: str):
+    item = services.cache_get(content_hash)
+    return render(request, "dashboard/cache_item.html", {
+        "item": item,
+        "assets": item.assets.order_by("name"),
+        "produced_by": item.produced_by.select_related("owner").order_by("-created_at")[:20],
+        "consumed_by": selectors.runs_consuming(item.content_hash),
+        "recipes": Recipe.objects.order_by("name"),
+    })
+
+
+def thumbnail(request, content_hash: str, size: int):
+    """A WebP thumbnail: served when made, otherwise 503 + Retry-After while a
+    worker makes it (pages show a placeholder and try again)."""
+    if size not in thumbs.SIZES:
+        return JsonResponse(error_body("invalid_size", f"size must be one of {thumbs.SIZES}"),
+                            status=400)
+    try:
+        item = services.cache_get(content_hash)
+    except DomainError as exc:
+        return JsonResponse(error_body(exc.code, exc.message), status=exc.status_code)
+    path = thumbs.thumbnail_request(item, size)
+    if path is not None:
+        return thumbs.serve_thumbnail(item, size, path,
+                                      if_none_match=request.headers.get("If-None-Match", ""))
+    if thumbs.thumbnail_state(item, size) == "none":
+        return JsonResponse(error_body("no_preview", f"{item.media_type} has no preview"),
+                            status=404)
+    response = JsonResponse(error_body("thumbnail_pending", "the thumbnail is being made"),
+                            status=503)
+    response["Retry-After"] = "2"
+    response["Cache-Control"] = "no-store"
+    return response

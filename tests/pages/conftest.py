@@ -1,0 +1,45 @@
+"""Fixtures for the dashboard's pages: browser-like clients and a rendered run."""
+
+import pytest
+from django.test import Client
+
+from runs import services
+from tests.factories import UserFactory
+
+HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what Chromium sends
+
+
+class Browser(Client):
+    """A test client that navigates like a browser: it asks for text/html."""
+
+    def get(self, path, data=None, **extra):
+        extra.setdefault("HTTP_ACCEPT", HTML)
+        return super().get(path, data, **extra)
+
+    def post(self, path, data=None, **extra):
+        extra.setdefault("HTTP_ACCEPT", HTML)
+        return super().post(path, data, **extra)
+
+
+@pytest.fixture
+def browser():
+    return Browser()
+
+
+@pytest.fixture
+def artist_browser(db):
+    client = Browser()
+    client.force_login(UserFactory(username="painter"))
+    return client
+
+
+@pytest.fixture
+def rendered(demo, django_capture_on_commit_callbacks):
+    """A completed `dog` run of the demo cat, rendered in this process."""
+    with django_capture_on_commit_callbacks():
+        run, _ = services.run_submit(recipe="dog", inputs=["cat"],
+                                     owner=UserFactory(username="painter"))
+    services.run_render(run.id, task_id="page-test")
+    run.refresh_from_db()
+    assert run.status == "completed", run.error
+    return run

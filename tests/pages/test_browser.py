@@ -1,0 +1,151 @@
+"""The dashboard in a real headless Chromium (Debian's package, driven by
+Playwright; no browser download) against a live server and a real Celery
+worker process. Saves the README's screenshots to docs/images/."""
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+
+from runs import services
+from runs.demo import CAT, seed_demo
+from tests.factories import UserFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
+WAIT_MS = 120_000  # bounds a hung test only; nothing here asserts speed
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"no Chromium at {CHROMIUM}: `make browser` installs it with apt-get"),
+]
+
+
+@pytest.fixture
+def site(worker, live_server, django_capture_on_commit_callbacks):
+    """A live server with the demo, an artist, and two runs a worker renders
+    in the background (so the home page has something to show)."""
+    seed_demo()
+    artist = UserFactory(username="painter")
+    for recipe in ("sepia-print", "pixel-art"):
+        services.run_submit(recipe=recipe, inputs=["cat"], owner=artist)
+    return live_server.url
+
+
+@pytest.fixture
+def page(site):
+    # Imported here so collection works where Playwright is not installed yet.
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS,
+                                              headless=True)
+        context = chromium.new_context(viewport={"width": 1280, "height": 860},
+                                       base_url=site)
+        context.set_default_timeout(WAIT_MS)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
+        yield context.new_page()
+        context.close()
+        chromium.close()
+
+
+def log_in(page):
+    page.goto("/login")
+    page.fill("#id_username", "painter")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/")
+    assert page.locator("header.top").inner_text().count("painter") == 1
+
+
+def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(page, tmp_path):
+    log_in(page)
+
+    # Upload through the page: the file goes to POST /cache with a progress bar.
+    # The demo cat, mirrored: a new image (new hash), and a nicer screenshot than noise.
+    upload = tmp_path / "cat-mirrored.png"
+    with Image.open(CAT) as cat:
+        ImageOps.mirror(cat).save(upload)
+    page.goto("/upload")
+    page.set_input_files("#upload-file", str(upload))
+    with page.expect_response(lambda r: r.url.endswith("/cache") and r.request.method == "POST") \
+            as posted:
+        page.click("#uploader button[type=submit]")
+    assert posted.value.status == 201  # the API itself, with the session and CSRF token
+    assert posted.value.request.header_value("x-csrftoken")
+    page.wait_for_url("**/cache/*/detail")
+    content_hash = page.url.rsplit("/", 2)[-2]
+    assert page.locator("#content-hash").inner_text() == content_hash
+    assert page.locator("h1").inner_text() == "cat-mirrored.png"
+
+    # Render it through `dog` from the render form.
+    page.click("header.top >> text=Render")
+    page.select_option("#id_recipe", "dog")
+    page.fill("#id_input_1", content_hash)
+    page.fill("#id_output_name", "cat-mirrored-dog")
+    page.click("#render-submit")
+    page.wait_for_url("**/runs/*")
+    run_id = page.url.rsplit("/", 1)[-1]
+
+    # The run page updates itself: no navigation and no reload until it completes.
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url)
+            if frame == page.main_frame else None)
+    page.evaluate("window.stillTheSamePage = true")
+    page.wait_for_function(
+        "document.querySelector('#run-status').textContent.trim() === 'completed'",
+        timeout=WAIT_MS)
+    assert navigations == []
+    assert page.evaluate("window.stillTheSamePage") is True
+    output_hash = page.locator("#run-output").get_attribute("href").split("/")[2]
+    provenance = json.loads(page.locator("#provenance-json").inner_text())
+    assert provenance["output"]["content_hash"] == output_hash
+    page.click("text=Copy as JSON")
+    assert json.loads(page.evaluate("navigator.clipboard.readText()")) == provenance
+    # The output's preview (a thumbnail a worker makes on demand) appears in place.
+    page.wait_for_function("document.querySelector('#run-output img').naturalWidth > 0")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-run.png"), full_page=True)
+
+    # The output in the cache browser, its preview loaded.
+    page.goto("/cache?origin=rendered")
+    card = page.locator(f"#cache-grid a[href='/cache/{output_hash}/detail']")
+    assert card.count() == 1
+    card.locator("img").scroll_into_view_if_needed()
+    page.wait_for_function(
+        f"document.querySelector(\"a[href='/cache/{output_hash}/detail'] img\").naturalWidth > 0")
+    page.goto("/cache")
+    page.wait_for_function("[...document.querySelectorAll('#cache-grid img')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-cache.png"))
+
+    card = page.locator(f"#cache-grid a[href='/cache/{output_hash}/detail']")
+    card.click()
+    page.wait_for_url(f"**/cache/{output_hash}/detail")
+    assert page.locator(f"a[href='/runs/{run_id}']").count() == 1  # "produced by"
+
+    # Home: counts, the latest runs with previews, and the worker answering.
+    page.goto("/")
+    page.wait_for_function("document.querySelector('#workers code') !== null")
+    page.wait_for_function("[...document.querySelectorAll('.cards img')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-home.png"))
+
+
+def test_pages_fit_a_phone_screen_follow_dark_mode_and_start_with_a_skip_link(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", "/cache", "/runs", "/recipes/dog", "/login"):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px"
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(22, 23, 26)"
+    page.emulate_media(color_scheme="light")
+    page.goto("/cache")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    assert page.evaluate("[...document.images].every(img => img.alt)")

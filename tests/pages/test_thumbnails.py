@@ -1,0 +1,97 @@
+"""Thumbnails: made once by a task, served immutable, never made inline."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from cache import thumbs
+from cache.services import cache_store_bytes
+from cache.store import cache_path
+from tests import images
+
+pytestmark = pytest.mark.django_db
+
+
+def store(data: bytes, name: str = "x.png"):
+    return cache_store_bytes(data, origin="uploaded", name=name)
+
+
+def test_a_missing_thumbnail_answers_503_at_once_and_makes_nothing_inline(client):
+    item = store(images.png(seed=5))
+    response = client.get(f"/cache/{item.pk}/thumb/256")
+    assert response.status_code == 503
+    assert response["Retry-After"] and response["Cache-Control"] == "no-store"
+    assert response.json()["error"]["code"] == "thumbnail_pending"
+    assert not thumbs.thumb_path(item.pk, 256).exists()
+
+
+def test_a_made_thumbnail_is_webp_with_an_etag_and_immutable_caching(client):
+    item = store(images.png(600, 300, seed=6))
+    made = thumbs.thumbnails_make(item.pk)
+    assert made == [thumbs.thumb_path(item.pk, s) for s in thumbs.SIZES]
+    response = client.get(f"/cache/{item.pk}/thumb/256")
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    assert response["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    body = b"".join(response.streaming_content)
+    with Image.open(io.BytesIO(body)) as thumb:
+        assert thumb.format == "WEBP" and thumb.size == (256, 128)
+    again = client.get(f"/cache/{item.pk}/thumb/256", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
+
+def test_thumbnails_never_upscale_and_are_made_once(client):
+    item = store(images.png(40, 30, seed=7))
+    path = thumbs.thumbnails_make(item.pk)[1]
+    with Image.open(path) as thumb:
+        assert thumb.size == (40, 30)
+    written = path.stat().st_mtime_ns
+    thumbs.thumbnails_make(item.pk)
+    assert path.stat().st_mtime_ns == written
+
+
+def test_an_animated_gif_gets_an_animated_thumbnail(client):
+    item = store(images.animated_gif(frames=5), "anim.gif")
+    path = thumbs.thumbnails_make(item.pk)[0]
+    with Image.open(path) as thumb:
+        assert thumb.format == "WEBP" and thumb.n_frames == 5 and thumb.is_animated
+
+
+def test_files_with_no_preview_say_so_and_bad_sizes_are_refused(client):
+    notes = store(b"just text", "notes.txt")
+    assert client.get(f"/cache/{notes.pk}/thumb/256").json()["error"]["code"] == "no_preview"
+    assert thumbs.thumbnails_make(notes.pk) == []
+    png = store(images.png(seed=8))
+    assert client.get(f"/cache/{png.pk}/thumb/99").status_code == 400
+    assert client.get(f"/cache/{'f' * 64}/thumb/256").status_code == 404
+    assert client.get("/cache/xyz/thumb/256").status_code == 400
+
+
+def test_a_thumbnail_that_cannot_be_made_is_remembered_as_no_preview(client):
+    item = store(images.png(52, 31, seed=909))  # bytes no other test stores
+    path = cache_path(item.pk)
+    original = path.read_bytes()
+    path.write_bytes(b"\x89PNG but broken now")
+    try:
+        assert thumbs.thumbnails_make(item.pk) == []
+    finally:
+        path.write_bytes(original)
+    assert thumbs.thumbnail_state(item, 256) == "none"
+    assert client.get(f"/cache/{item.pk}/thumb/256").status_code == 404
+
+
+def test_the_backfill_command_makes_only_what_is_missing():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    item = store(images.png(33, 21, seed=880))
+    store(b"just text", "notes.txt")
+    out = StringIO()
+    call_command("make_thumbnails", "--sync", stdout=out)
+    assert out.getvalue().strip() == "made thumbnails for 1 image(s)"
+    assert all(thumbs.thumb_path(item.pk, size).exists() for size in thumbs.SIZES)
+    again = StringIO()
+    call_command("make_thumbnails", stdout=again)
+    assert again.getvalue().strip() == "queued thumbnails for 0 image(s)"
