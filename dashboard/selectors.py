@@ -113,12 +113,10 @@ def runs_browse(*, status: str = "", recipe: str = "", owner: str = "", cursor: 
 
 
 def runs_consuming(content_hash: str, limit: int = 20) -> list[Run]:
-    """Runs that took this item as an input (served by run_inputs_gin on PostgreSQL)."""
-    runs = Run.objects.select_related("owner", "output")
-    if connection.features.supports_json_field_contains:
-        runs = runs.filter(inputs__contains=[{"content_hash": content_hash}])
-    else:  # SQLite (`make run`): the hash is 64 hex characters, unique in the JSON text
-        runs = runs.filter(inputs__icontains=content_hash)
+    """Runs that took this item as an input, a list input's members included
+    (RunInput rows, index run_input_by_hash)."""
+    runs = Run.objects.select_related("owner", "output").filter(
+        input_rows__content_hash=content_hash).distinct()
     return list(runs.order_by("-created_at")[:limit])
 
 

@@ -91,8 +91,6 @@ class Run(models.Model):
             models.Index(fields=["status", "heartbeat_at"], name="run_sweep_running"),
             # The dashboard's runs list filtered by who asked (/runs?owner=alice).
             models.Index(fields=["owner", "-created_at"], name="run_by_owner"),
-            # (On PostgreSQL, migration 0004 also adds run_inputs_gin: "which runs
-            # used this file", a JSON containment query on inputs.)
         ]
         constraints = [
             # A completed run always points at its output.

@@ -46,7 +46,16 @@ function showInputs(select) {
 }
 document.querySelectorAll("select[data-recipe]").forEach((select) => {
   showInputs(select);
-  select.addEventListener("change", () => showInputs(select));
+  select.addEventListener("change", () => {
+    // A graph recipe has named inputs and params of its own: the server lays
+    // out its form, so switching to or from one reloads the page for it.
+    const graph = select.selectedOptions[0] && select.selectedOptions[0].dataset.graph;
+    if (graph || document.querySelector("[data-graph-form]")) {
+      window.location.search = "?recipe=" + encodeURIComponent(select.value);
+      return;
+    }
+    showInputs(select);
+  });
 });
 
 // Upload: drag-and-drop or picker, sent to POST /cache with a progress bar.

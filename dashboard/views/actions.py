@@ -3,6 +3,7 @@ a form and calls the same domain function as the API."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.shortcuts import redirect, render
 
 from assets.models import Asset
@@ -14,7 +15,7 @@ from l1site.exceptions import DomainError
 from runs import services as run_services
 from runs.models import Recipe
 
-from ..forms import MAX_INPUTS, AssetForm, RenderForm
+from ..forms import MAX_INPUTS, AssetForm, GraphRenderForm, RenderForm
 from .common import error_page, page
 
 
@@ -22,14 +23,46 @@ def _render_choices() -> dict:
     return {
         "recipes": Recipe.objects.order_by("name"),
         "assets": Asset.objects.select_related("content").order_by("name")[:200],
-        "recent_images": CacheItem.objects.filter(media_type__startswith="image/",
-                                                  decode_error="")[:24],
+        "recent_media": CacheItem.objects.filter(
+            Q(media_type__startswith="image/") | Q(media_type__startswith="video/")
+            | Q(media_type__startswith="audio/"), decode_error="")[:24],
     }
+
+
+def _graph_recipe(request) -> Recipe | None:
+    name = request.POST.get("recipe") or request.GET.get("recipe") or ""
+    return Recipe.objects.filter(name=name, kind=Recipe.Kind.GRAPH).first()
+
+
+def _render_graph(request, recipe: Recipe):
+    """The render form for a graph recipe: named inputs and params."""
+    if request.method == "POST":
+        form = GraphRenderForm(recipe, request.POST)
+        if form.is_valid():
+            params = form.params()
+            if form.is_valid():  # params() adds an error for a value of the wrong type
+                try:
+                    run, queued = run_services.run_start(
+                        recipe=recipe.name, inputs=form.inputs(), params=params,
+                        output_name=form.cleaned_data["output_name"], owner=request.user)
+                except DomainError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    if not queued:
+                        messages.info(request, "This exact run exists already: here it is.")
+                    return redirect(f"/runs/{run.id}")
+        status = 400
+    else:
+        form, status = GraphRenderForm(recipe, initial={"recipe": recipe.name}), 200
+    return render(request, "dashboard/render.html",
+                  {"form": form, "graph": recipe, **_render_choices()}, status=status)
 
 
 @page(methods=("GET", "HEAD", "POST"))
 @login_required
 def render_form(request):
+    if (graph := _graph_recipe(request)) is not None:
+        return _render_graph(request, graph)
     if request.method == "POST":
         form = RenderForm(request.POST)
         if form.is_valid():

@@ -1,5 +1,7 @@
 """Assets and recipes: lists and detail pages."""
 
+import json
+
 from django.shortcuts import get_object_or_404, render
 
 from assets.models import Asset
@@ -28,15 +30,34 @@ def recipe_list(request):
 
 
 def _steps(recipe: Recipe) -> list[dict]:
+    if recipe.kind == Recipe.Kind.GRAPH:
+        return []
     return [{"effect": effects.effect_info(effects.get_effect(step["effect"])),
              "params": step["params"]} for step in recipe.definition["steps"]]
+
+
+def _graph(recipe: Recipe) -> dict | None:
+    """A graph recipe laid out for the page: params, nodes with their inputs, outputs."""
+    if recipe.kind != Recipe.Kind.GRAPH:
+        return None
+    dag = recipe.definition["dag"]
+    nodes = []
+    for node in dag["nodes"]:
+        inputs = node["inputs"]
+        wired = ([f"{slot}: {ref}" for slot, ref in inputs.items()] if isinstance(inputs, dict)
+                 else list(inputs))
+        nodes.append({"id": node["id"], "type": node["type"], "inputs": wired,
+                      "config": json.dumps(node["config"], sort_keys=True)})
+    return {"inputs": dag["inputs"], "params": recipe.definition["params"], "nodes": nodes,
+            "outputs": dag["output"],
+            "versions": recipe.versions.select_related("owner").order_by("-created_at")[:20]}
 
 
 @page()
 def recipe_page(request, name: str):
     recipe = get_object_or_404(Recipe, name=name)
     return render(request, "dashboard/recipe_detail.html", {
-        "recipe": recipe, "steps": _steps(recipe),
+        "recipe": recipe, "steps": _steps(recipe), "graph": _graph(recipe),
         "runs": Run.objects.filter(recipe_name=recipe.name).select_related("output")
         .order_by("-created_at")[:12],
     })

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 
 from cache.models import CacheItem
 from runs import services
+from runs.graphs import run_progress
 from runs.models import Recipe, Run
 
 from .. import selectors
@@ -25,12 +26,26 @@ def run_list(request):
     })
 
 
+def _flat_inputs(run: Run) -> list[dict]:
+    """One entry per input file: a graph's list input shows each member."""
+    flat = []
+    for ref in run.inputs:
+        if isinstance(ref["content_hash"], list):
+            flat += [{"name": f"{ref['name']}[{i}]", "content_hash": h}
+                     for i, h in enumerate(ref["content_hash"], 1)]
+        else:
+            flat.append(ref)
+    return flat
+
+
 def _run_context(request, run_id: str) -> dict:
     run = services.run_get(run_id)
-    items = CacheItem.objects.in_bulk([i["content_hash"] for i in run.inputs])
+    inputs = _flat_inputs(run)
+    items = CacheItem.objects.in_bulk([i["content_hash"] for i in inputs])
     return {
         "run": run,
-        "inputs": [{**i, "item": items.get(i["content_hash"])} for i in run.inputs],
+        "inputs": [{**i, "item": items.get(i["content_hash"])} for i in inputs],
+        "steps": run_progress(run),
         "live": run.status not in Run.FINISHED,
         "may_cancel": services.may_change(request.user, run) and run.status not in Run.FINISHED,
         "provenance_json": json.dumps(run.provenance, indent=2, sort_keys=True)
