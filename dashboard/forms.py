@@ -75,7 +75,8 @@ class GraphRenderForm(forms.Form):
                 else:
                     out[name] = raw
             except ValueError:
-                self.add_error(f"param_{name}", f"{name} must be a {decl['type']}")
+                kind = {"int": "a whole number", "float": "a number"}[decl["type"]]
+                self.add_error(f"param_{name}", f"{name} must be {kind}")
         return out
 
 

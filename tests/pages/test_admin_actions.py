@@ -52,10 +52,11 @@ def test_verify_reports_intact_and_corrupt_files(operator, rendered):
     path.write_bytes(b"not what was rendered")
     try:
         messages = act(operator, "cache/cacheitem", "verify", [cat, rendered.output_id])
+        quarantined = not path.exists()  # corrupt bytes are never served again
     finally:
         path.write_bytes(original)  # the session's cache is shared by later tests
-    assert "1 item(s) verified ok." in messages
-    assert f"1 item(s) corrupt: {rendered.output_id[:12]}" in messages
+    assert "1 item(s) verified ok." in messages and quarantined
+    assert f"1 item(s) corrupt (moved to quarantine): {rendered.output_id[:12]}" in messages
 
 
 def test_rerun_queues_a_failed_run_again_and_explains_a_completed_one(

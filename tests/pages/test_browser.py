@@ -3,6 +3,7 @@ Playwright; no browser download) against a live server and a real Celery
 worker process. Saves the README's screenshots to docs/images/."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,17 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(),
                        reason=f"no Chromium at {CHROMIUM}: `make browser` installs it with apt-get"),
 ]
+
+
+def wait_until(page, expression: str, timeout: float = WAIT_MS) -> None:
+    """Poll a page expression from the test. Playwright's wait_for_function
+    evaluates its predicate with eval inside the page, which the server's
+    Content-Security-Policy (script-src 'self') rightly refuses; the test keeps
+    that policy on, so the pages are tested as users get them."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout / 1000:.0f} s: {expression}"
+        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -49,9 +61,16 @@ def page(site):
                                        base_url=site)
         context.set_default_timeout(WAIT_MS)
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site)
-        yield context.new_page()
+        page = context.new_page()
+        # Anything the Content-Security-Policy blocked (an inline style or
+        # script the pages should not have) shows as a console error.
+        blocked = []
+        page.on("console", lambda message: blocked.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        yield page
         context.close()
         chromium.close()
+    assert blocked == []
 
 
 def log_in(page):
@@ -97,8 +116,8 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
     page.on("framenavigated", lambda frame: navigations.append(frame.url)
             if frame == page.main_frame else None)
     page.evaluate("window.stillTheSamePage = true")
-    page.wait_for_function(
-        "document.querySelector('#run-status').textContent.trim() === 'completed'",
+    wait_until(
+        page, "document.querySelector('#run-status').textContent.trim() === 'completed'",
         timeout=WAIT_MS)
     assert navigations == []
     assert page.evaluate("window.stillTheSamePage") is True
@@ -108,7 +127,7 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
     page.click("text=Copy as JSON")
     assert json.loads(page.evaluate("navigator.clipboard.readText()")) == provenance
     # The output's preview (a thumbnail a worker makes on demand) appears in place.
-    page.wait_for_function("document.querySelector('#run-output img').naturalWidth > 0")
+    wait_until(page, "document.querySelector('#run-output img').naturalWidth > 0")
     page.screenshot(path=str(SCREENSHOTS / "dashboard-run.png"), full_page=True)
 
     # The output in the cache browser, its preview loaded.
@@ -116,10 +135,10 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
     card = page.locator(f"#cache-grid a[href='/cache/{output_hash}/detail']")
     assert card.count() == 1
     card.locator("img").scroll_into_view_if_needed()
-    page.wait_for_function(
-        f"document.querySelector(\"a[href='/cache/{output_hash}/detail'] img\").naturalWidth > 0")
+    wait_until(
+        page, f"document.querySelector(\"a[href='/cache/{output_hash}/detail'] img\").naturalWidth > 0")
     page.goto("/cache")
-    page.wait_for_function("[...document.querySelectorAll('#cache-grid img')]"
+    wait_until(page, "[...document.querySelectorAll('#cache-grid img')]"
                            ".every(img => img.complete && img.naturalWidth > 0)")
     page.screenshot(path=str(SCREENSHOTS / "dashboard-cache.png"))
 
@@ -130,8 +149,8 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
 
     # Home: counts, the latest runs with previews, and the worker answering.
     page.goto("/")
-    page.wait_for_function("document.querySelector('#workers code') !== null")
-    page.wait_for_function("[...document.querySelectorAll('.cards img')]"
+    wait_until(page, "document.querySelector('#workers code') !== null")
+    wait_until(page, "[...document.querySelectorAll('.cards img')]"
                            ".every(img => img.complete && img.naturalWidth > 0)")
     page.screenshot(path=str(SCREENSHOTS / "dashboard-home.png"))
 
