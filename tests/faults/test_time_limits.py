@@ -76,3 +76,25 @@ def test_a_run_left_running_by_a_vanished_worker_is_reaped_and_rendered_again(
     assert "reason=\"worker stopped sending heartbeats\"" in stack.procs[1].log() + \
         "".join(p.log() for p in stack.procs)
     report(fault="5d", **tally(stack, api, [run_id], attempts=run["attempts"]))
+
+
+def test_a_long_render_that_keeps_its_heartbeat_is_never_reaped(make_stack, seeded, report):
+    stack = make_stack()
+    api = client(stack.web(), seeded)
+    stack.worker(concurrency=1)
+    stack.beat()
+    digest = api.upload(images.png(64, 48, seed=54), "long.png")
+    gate = Gate(cache_path(digest))
+    run_id = api.submit("invert", [digest])["run_id"]
+    wait_until(lambda: Run.objects.filter(pk=run_id, status="running").exists(), "the render")
+    started = Run.objects.get(pk=run_id)
+
+    # Held for three heartbeat timeouts while the sweep runs every second.
+    wait_until(lambda: (Run.objects.get(pk=run_id).heartbeat_at - started.started_at
+                        ).total_seconds() > 12, "the heartbeat to outlive three timeouts")
+    gate.release()
+    run = api.wait_finished(run_id)
+
+    assert run["status"] == "completed" and run["attempts"] == 1
+    assert stack.events(run_id, "running") == 1
+    report(fault="5e", **tally(stack, api, [run_id]))
