@@ -9,7 +9,6 @@ import pytest
 from cache.store import cache_path
 from tests import images
 
-from .conftest import client
 from .stack import ROOT, Client, Gate, tally, wait_until
 
 pytestmark = pytest.mark.faults
