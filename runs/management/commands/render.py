@@ -38,14 +38,14 @@ class Command(BaseCommand):
             self.stderr.write(f"run {state}: /runs/{run.id}")
             return
         run = self._wait(run, options["timeout"])
-        if run.status == Run.Status.FAILED:
-            raise CommandError(f"run {run.id} failed: {run.error}")
+        if run.status in (Run.Status.FAILED, Run.Status.CANCELLED):
+            raise CommandError(f"run {run.id} {run.status}: {run.error}")
         self.stdout.write(run.output_id)
         self.stderr.write(f"fetch: /cache/{run.output_id}\nfile:  {cache_path(run.output_id)}")
 
     def _wait(self, run: Run, timeout: float) -> Run:
         deadline = time.monotonic() + timeout
-        finished = (Run.Status.COMPLETED, Run.Status.FAILED)
+        finished = Run.FINISHED  # cancelled too: waiting on a cancelled run would never end
         with tqdm(desc=f"{run.recipe_name} {run.id[:12]}", bar_format="{desc}: {postfix} {elapsed}",
                   file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
             while run.status not in finished:
