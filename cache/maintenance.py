@@ -9,6 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
@@ -161,13 +162,19 @@ def _sweep_files(report: GcReport, *, dry_run: bool, grace: float) -> None:
     """Files the index does not know (a crash between storing and indexing)
     and temp files left by interrupted uploads and renders."""
     now = time.time()
-    for path in settings.CACHE_DIR.glob("??/??/*"):
-        if now - path.stat().st_mtime < grace or CacheItem.objects.filter(pk=path.name).exists():
-            continue
-        report.orphan_files += 1
-        report.freed_bytes += path.stat().st_size
-        if not dry_run:
-            path.unlink(missing_ok=True)
+
+    def orphans(batch: list[Path]) -> list[Path]:
+        known = set(CacheItem.objects.filter(pk__in=[p.name for p in batch])
+                    .values_list("pk", flat=True))
+        return [p for p in batch if p.name not in known]
+
+    old_enough = (p for p in settings.CACHE_DIR.glob("??/??/*") if now - p.stat().st_mtime >= grace)
+    while batch := list(islice(old_enough, 1000)):  # one query per thousand files
+        for path in orphans(batch):
+            report.orphan_files += 1
+            report.freed_bytes += path.stat().st_size
+            if not dry_run:
+                path.unlink(missing_ok=True)
     for path in (settings.CACHE_DIR / "tmp").glob("*"):
         if path.is_file() and now - path.stat().st_mtime > max(grace, 24 * 3600):
             report.stale_temp_files += 1

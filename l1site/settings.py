@@ -253,12 +253,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = env_str("ARTDAG_BEAT_SCHEDULE", str(DATA_DIR / "
 MAX_FRAMES = env_int("ARTDAG_MAX_FRAMES", 1000, minimum=1)
 MAX_RECIPE_BYTES = env_int("ARTDAG_MAX_RECIPE_BYTES", 64 * 1024, minimum=256)
 MAX_ACTIVE_RUNS_PER_USER = env_int("ARTDAG_MAX_ACTIVE_RUNS_PER_USER", 500, minimum=1)
-# DRF throttles, per scope; "N/s|min|hour|day". Generous by default.
+# DRF throttles, per scope; "N/s|min|hour|day". Generous by default (a
+# polling client, a benchmark, a busy dashboard stay far below); they stop
+# floods. Counted in Django's cache, i.e. per web process unless CACHES is shared.
 THROTTLE_RATES = {
-    "anon": env_str("ARTDAG_THROTTLE_ANON", "1200/min"),
-    "user": env_str("ARTDAG_THROTTLE_USER", "6000/min"),
-    "submit": env_str("ARTDAG_THROTTLE_SUBMIT", "1200/min"),
-    "upload": env_str("ARTDAG_THROTTLE_UPLOAD", "600/min"),
+    "anon": env_str("ARTDAG_THROTTLE_ANON", "6000/min"),
+    "user": env_str("ARTDAG_THROTTLE_USER", "60000/min"),
+    "submit": env_str("ARTDAG_THROTTLE_SUBMIT", "6000/min"),
+    "upload": env_str("ARTDAG_THROTTLE_UPLOAD", "3000/min"),
 }
 for _scope, _rate in THROTTLE_RATES.items():
     _num, _, _period = _rate.partition("/")

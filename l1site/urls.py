@@ -33,7 +33,8 @@ urlpatterns = [
     path("effects", EffectList.as_view(), name="effects"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: the CSP allows no inline scripts.
-    path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs.html"),
+         name="docs"),
     path("admin/", admin.site.urls),
     # Owners, signed provenance, reproducing, publishing.
     path("actor", Actor.as_view(), name="actor"),

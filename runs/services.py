@@ -145,12 +145,14 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
             status=Run.Status.PENDING, error="", task_id=task_id, started_at=None,
             finished_at=None, attempts=0, cancelled_by=None, queued_at=None, heartbeat_at=None))
         if queued:
-            # If the broker is down the run stays pending and "not yet queued"
-            # (queued_at is None) until the sweep queues it: never lost.
-            transaction.on_commit(lambda: run_queue(run_id, task_id), robust=True)
-    if queued:
-        run_event(run_id, "pending", recipe=recipe_obj.name, task=task_id,
-                  owner=getattr(owner, "username", "") or "-")
+            def dispatch() -> None:
+                run_event(run_id, "pending", recipe=recipe_obj.name, task=task_id,
+                          owner=getattr(owner, "username", "") or "-")
+                # If the broker is down the run stays pending and "not yet
+                # queued" (queued_at is None) until the sweep queues it.
+                run_queue(run_id, task_id)
+
+            transaction.on_commit(dispatch, robust=True)
     if queued and not created:
         run.refresh_from_db()  # the retry's conditional update changed the row
     return run, queued

@@ -30,10 +30,12 @@ def test_every_response_carries_the_security_headers(client, path):
     assert "img-src 'self' data:" in csp and "frame-ancestors 'none'" in csp
 
 
-def test_the_api_docs_page_has_no_inline_script_the_policy_would_block(client):
+def test_the_api_docs_page_has_no_inline_script_or_style_the_policy_would_block(client):
     page = client.get("/docs").content.decode()
-    assert "<script>" not in page.replace(" ", "")
+    assert "<script>" not in page.replace(" ", "") and "<style" not in page
+    assert "/static/l1site/api-docs.css" in page
     assert client.get("/docs?script").status_code == 200
+    assert client.get("/static/l1site/api-docs.css").status_code == 200
 
 
 def test_health_is_200_when_database_broker_and_cache_dir_work(client):

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -296,3 +295,21 @@ class Gate:
 def cache_tree(cache_dir: Path) -> dict[str, Path]:
     """Files published under their hash (what readers can see), by name."""
     return {p.name: p for p in cache_dir.glob("??/??/*") if p.is_file()}
+
+
+def tally(stack: Stack, api: Client, run_ids: list[str], **extra) -> dict:
+    """What happened to these runs, measured: their final states from the
+    API and the render starts and completions the workers logged. `lost` is
+    a run not in a final state; a duplicated render is a second recorded
+    completion of one run."""
+    runs = [api.run(r) for r in run_ids]
+    states = Counter(r["status"] for r in runs)
+    return {
+        "runs": len(run_ids),
+        "completed": states["completed"], "failed": states["failed"],
+        "cancelled": states["cancelled"],
+        "lost": sum(r["status"] not in ("completed", "failed", "cancelled") for r in runs),
+        "renders_started": sum(stack.events(r, "running") for r in run_ids),
+        "duplicated_renders": sum(max(0, stack.events(r, "completed") - 1) for r in run_ids),
+        **extra,
+    }

@@ -8,6 +8,7 @@ from runs.models import Run
 from tests import images
 
 from .conftest import client
+from .stack import tally
 
 pytestmark = pytest.mark.faults
 
@@ -36,7 +37,7 @@ def test_a_run_submitted_while_the_broker_is_down_is_accepted_and_completes_once
     assert done["status"] == "completed", done["error"]
     assert done["queued_at"] is not None and done["attempts"] == 1
     assert stack.events(run["run_id"], "completed") == 1
-    report(fault=2, submitted=1, completed=1, lost=0, duplicated_renders=0)
+    report(fault=2, **tally(stack, api, [run["run_id"]]))
 
 
 def test_runs_queued_when_the_broker_restarts_and_loses_its_messages_all_complete(
@@ -57,4 +58,4 @@ def test_runs_queued_when_the_broker_restarts_and_loses_its_messages_all_complet
     assert [r["status"] for r in finished] == ["completed"] * len(run_ids)
     assert all(stack.events(r, "completed") == 1 for r in run_ids)
     assert all(stack.events(r, "running") == 1 for r in run_ids)
-    report(fault=3, submitted=len(run_ids), completed=len(run_ids), lost=0, duplicated_renders=0)
+    report(fault=3, **tally(stack, api, run_ids))

@@ -8,7 +8,7 @@ from runs.models import Run
 from tests import images
 
 from .conftest import client
-from .stack import Gate, children, wait_until
+from .stack import Gate, children, tally, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -46,4 +46,4 @@ def test_cancel_terminates_a_running_render_and_a_pending_run_never_starts(
     assert api.run(running)["status"] == "cancelled"
     assert api.run(waiting)["status"] == "cancelled" and api.run(waiting)["started_at"] is None
     assert stack.events(waiting, "running") == 0
-    report(fault=8, submitted=3, completed=1, cancelled=2, lost=0, duplicated_renders=0)
+    report(fault=8, **tally(stack, api, [running, waiting, after["run_id"]]))

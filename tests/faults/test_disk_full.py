@@ -13,7 +13,7 @@ from runs.models import Run
 from tests import images
 
 from .conftest import client
-from .stack import cache_tree
+from .stack import cache_tree, tally
 
 pytestmark = pytest.mark.faults
 
@@ -71,4 +71,5 @@ def test_a_full_disk_fails_the_render_cleanly_and_the_server_keeps_serving(
     again = api.wait_finished(api.submit("invert", [digest])["run_id"])
     assert again["status"] == "completed"
     assert Run.objects.get(pk=run["run_id"]).output_id == again["output_hash"]
-    report(fault=7, submitted=2, completed=1, failed=1, lost=0, duplicated_renders=0)
+    report(fault=7, **tally(stack, api, [run["run_id"]], resubmitted_after_freeing_space=1,
+                            completed_after_freeing_space=int(again["status"] == "completed")))

@@ -13,7 +13,7 @@ from runs.tasks import render_run
 from tests import images
 
 from .conftest import client
-from .stack import Gate, wait_until
+from .stack import Gate, tally, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -40,7 +40,7 @@ def test_two_workers_given_the_same_run_render_it_once(make_stack, seeded, repor
     assert done["status"] == "completed" and done["attempts"] == 1
     assert stack.events(run["run_id"], "running") == 1
     assert stack.events(run["run_id"], "completed") == 1
-    report(fault="6a", submitted=1, deliveries=3, completed=1, lost=0, duplicated_renders=0)
+    report(fault="6a", **tally(stack, api, [run["run_id"]], deliveries=3))
 
 
 def test_clients_submitting_the_same_run_at_once_share_one_render(make_stack, seeded, report):
@@ -60,4 +60,4 @@ def test_clients_submitting_the_same_run_at_once_share_one_render(make_stack, se
     results = [c.wait_finished(run_id) for c in clients]
     assert {r["output_hash"] for r in results} == {results[0]["output_hash"]} != {None}
     assert stack.events(run_id, "running") == 1
-    report(fault="6b", submitted=len(clients), runs=1, completed=1, lost=0, duplicated_renders=0)
+    report(fault="6b", **tally(stack, clients[0], [run_id], submissions=len(clients)))

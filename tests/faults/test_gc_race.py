@@ -15,7 +15,7 @@ from runs.models import Run
 from tests import images
 
 from .conftest import client
-from .stack import Gate, wait_until
+from .stack import Gate, tally, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -44,8 +44,7 @@ def test_gc_during_a_render_keeps_its_input_and_the_render_completes(make_stack,
     run = api.wait_finished(run_id)
     assert run["status"] == "completed", run["error"]
     assert cache_path(run["output_hash"]).exists()
-    report(fault="gc-a", submitted=1, completed=1, lost=0, duplicated_renders=0,
-           gc_deleted=len(collected.deleted))
+    report(fault="gc-a", **tally(stack, api, [run_id], gc_deleted=len(collected.deleted)))
 
 
 def test_submissions_racing_gc_either_render_or_are_refused_never_broken(
@@ -79,5 +78,5 @@ def test_submissions_racing_gc_either_render_or_are_refused_never_broken(
     finished = [api.wait_finished(r) for r in accepted]
     assert [r["status"] for r in finished] == ["completed"] * len(accepted), [r["error"] for r in finished]
     assert CacheItem.objects.filter(pk=seeded["cat"]).exists()
-    report(fault="gc-b", submitted=len(inputs), accepted=len(accepted), refused=len(refused),
-           completed=len(accepted), gc_deleted=len(deleted), lost=0, duplicated_renders=0)
+    report(fault="gc-b", **tally(stack, api, accepted, submissions=len(inputs),
+                                 refused=len(refused), gc_deleted=len(deleted)))

@@ -12,7 +12,7 @@ from runs.models import Run
 from tests import images
 
 from .conftest import client
-from .stack import Gate, cache_tree, children, wait_until
+from .stack import Gate, cache_tree, children, tally, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -52,8 +52,7 @@ def test_a_run_whose_worker_is_killed_mid_render_is_delivered_again_and_complete
         assert hashlib.sha3_256(path.read_bytes()).hexdigest() == name
     assert run["output_hash"] in cache_tree(cache_path(digest).parents[2])
     assert stack.events(run_id, "completed") == 1
-    report(fault=1, submitted=1, completed=1, lost=0, duplicated_renders=0,
-           worker_processes_killed=1, attempts=run["attempts"])
+    report(fault=1, **tally(stack, api, [run_id], attempts=run["attempts"]))
 
 
 def test_a_run_that_kills_its_worker_every_time_is_failed_after_the_attempt_cap(
@@ -74,5 +73,4 @@ def test_a_run_that_kills_its_worker_every_time_is_failed_after_the_attempt_cap(
     assert run["status"] == "failed"
     assert "gave up after 2 attempts" in run["error"]
     assert run["output_hash"] is None
-    report(fault="5c", submitted=1, completed=0, failed=1, lost=0, duplicated_renders=0,
-           attempts=run["attempts"])
+    report(fault="5c", **tally(stack, api, [run_id], attempts=run["attempts"]))

@@ -48,7 +48,7 @@ class Command(BaseCommand):
 
     def _wait(self, run: Run, timeout: float) -> Run:
         deadline = time.monotonic() + timeout
-        finished = Run.FINISHED
+        finished = Run.FINISHED  # cancelled too: waiting on a cancelled run would never end
         with tqdm(desc=f"{run.recipe_name} {run.id[:12]}", bar_format="{desc}: {postfix} {elapsed}",
                   file=sys.stderr, disable=not sys.stderr.isatty()) as bar:
             while run.status not in finished:
