@@ -14,7 +14,7 @@ from django.utils import timezone
 from assets.models import Asset
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
-from cache.store import cache_path
+from cache import content
 from engine import effects, recipe as engine_recipe
 from engine.canonical import is_content_hash
 from engine.errors import EngineError
@@ -203,8 +203,9 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
         if run.recipe.definition_hash != run.recipe_hash:
             raise DomainError("the recipe changed after this run was submitted; submit it again")
         first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
-        rendered = render(run.recipe.definition,
-                          [cache_path(i["content_hash"]) for i in run.inputs],
+        # From this host's cache, or fetched from the shared store and verified.
+        paths = content.ensure_local_many([i["content_hash"] for i in run.inputs])
+        rendered = render(run.recipe.definition, paths,
                           max_pixels=settings.MAX_PIXELS, input_format=first.format)
         if rendered.passthrough is not None:
             output = CacheItem.objects.get(pk=run.inputs[rendered.passthrough]["content_hash"])
@@ -213,6 +214,12 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
                                        name=run.output_name, owner=run.owner)
     except (EngineError, DomainError) as exc:
         _fail(run_id, str(exc))
+        return None
+    except (content.ContentMissing, content.ContentCorrupt) as exc:
+        _fail(run_id, f"input unavailable: {exc}")
+        return None
+    except content.StoreUnavailable as exc:
+        _fail(run_id, f"the shared content store is unavailable: {exc}")
         return None
     except SoftTimeLimitExceeded:
         _fail(run_id, f"render stopped: over the time limit of "
