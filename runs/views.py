@@ -25,7 +25,7 @@ class RunListCreate(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        runs = Run.objects.select_related("owner")
+        runs = Run.objects.select_related("owner", "cancelled_by")  # one query per page
         if wanted := self.request.query_params.get("status"):
             if wanted not in Run.Status.values:
                 raise DomainError(f"status must be one of {', '.join(Run.Status.values)}",
