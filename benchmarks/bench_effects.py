@@ -25,6 +25,29 @@ REPEATS = 5
 TARGET = 1.5
 
 
+# Why an effect may stay over the target: each is a deliberate choice, not an oversight.
+WHY = {
+    "blur": "float32 extended-box passes (exact variance, no rounding between passes) vs "
+            "Pillow's 8-bit C box blur, which rounds to 8 bits after every pass; kept because "
+            "sharpen and dog subtract blurs, where that rounding shows",
+    "sharpen": "the same float32 blur as `blur` (see there)",
+    "dog": "two float32 blurs: the ink is the difference of two blurs against a threshold of "
+           "0.01 (2.5/255), which 8-bit blurs quantise into speckled lines; the baseline "
+           "uses Pillow's 8-bit blurs",
+    "grayscale": "float32 Rec. 601 luma rounded half-to-even, bit-identical on every CPU, vs "
+                 "Pillow's one-pass fixed-point convert('L'); switching would move some pixels "
+                 "by one level and change the effect's hash",
+    "sepia": "float32 numpy, bit-identical on every CPU, vs Pillow's one-pass C matrix convert, "
+             "whose float multiply-adds the compiler may fuse (last-bit differences between "
+             "builds); also mixes by `amount`",
+    "pixelate": "exact integer block sums rounded half-to-even, ragged edge blocks and "
+                "alpha-weighted colour, vs Pillow's fixed-point BOX reduce that rounds half up",
+    "edge": "float32 luma and magnitude vs the baseline's 8-bit luma and int16 Sobel",
+    "flip": "both sides are the same Pillow transpose; what is left is frame checks and noise",
+    "rotate": "both sides are the same Pillow transpose; what is left is frame checks and noise",
+}
+
+
 def _lut(fn) -> np.ndarray:
     values = np.arange(256, dtype=np.float32)
     return np.clip(np.rint(fn(values)), 0, 255).astype(np.uint8)
@@ -132,7 +155,8 @@ def run(repeats: int = REPEATS) -> list[Row]:
             continue
         log(f"effect {name}: engine {fmt_ms(e)}, baseline {fmt_ms(b)} ({ratio:.2f}x), "
             f"mean |diff| {diff:.2f}")
+        why = f"; over {TARGET:g}x because: {WHY[name]}" if ratio > TARGET and name in WHY else ""
         rows.append(Row(f"6. {name} 2048x2048 vs plain numpy/Pillow", fmt_ms(e), fmt_ms(b),
                         ratio, f"<= {TARGET:g}", ratio <= TARGET,
-                        note=f"{name}: mean |engine - baseline| {diff:.2f} of 255"))
+                        note=f"{name}: mean |engine - baseline| {diff:.2f} of 255{why}"))
     return rows
