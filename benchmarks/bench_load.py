@@ -52,8 +52,9 @@ def _client_loop(port: int, token: str, method: str, path: str, until: float, ou
     out.append((latencies, errors))
 
 
-def _process(port, token, method, path, threads, until, queue) -> None:
+def _process(port, token, method, path, threads, start_at, until, queue) -> None:
     out: list = []
+    time.sleep(max(0.0, start_at - time.monotonic()))  # both processes start together
     workers = [threading.Thread(target=_client_loop, args=(port, token, method, path, until, out))
                for _ in range(threads)]
     for w in workers:
@@ -66,19 +67,21 @@ def _process(port, token, method, path, threads, until, queue) -> None:
 def hammer(port: int, token: str, method: str, path: str, seconds: float = SECONDS,
            clients: int = CLIENTS) -> tuple[float, float, float, int, int]:
     """(requests/s, p50, p99, errors, requests) for `clients` clients over `seconds`."""
-    ctx = multiprocessing.get_context("fork")
+    # spawn, not fork: a forked child inherits this process's open Redis and
+    # database sockets and their exit handlers, and can hang on them.
+    ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    until = time.monotonic() + seconds
+    start_at = time.monotonic() + 3.0  # time for the interpreters to start
+    until = start_at + seconds
     procs = [ctx.Process(target=_process, args=(port, token, method, path,
-                                                clients // PROCESSES, until, queue))
+                                                clients // PROCESSES, start_at, until, queue))
              for _ in range(PROCESSES)]
-    start = time.perf_counter()
     for p in procs:
         p.start()
     results = [queue.get(timeout=seconds + 120) for _ in procs]
     for p in procs:
         p.join()
-    elapsed = time.perf_counter() - start
+    elapsed = seconds
     latencies = [x for lat, _ in results for x in lat]
     errors = sum(e for _, e in results)
     return (len(latencies) / elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99),

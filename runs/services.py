@@ -91,6 +91,11 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
         raise DomainError(f"recipe '{recipe_obj.name}' takes {expected} input(s), "
                           f"got {len(resolved)}", code="wrong_input_count")
     run_id = identity.run_id_for(recipe_obj, [item.pk for _, item in resolved])
+    # The common case at scale, asking again for a run that exists and is not
+    # to be retried, is one indexed read: no transaction, no conditional update.
+    existing = Run.objects.select_related("owner", "cancelled_by").filter(pk=run_id).first()
+    if existing and existing.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
+        return existing, False
     task_id = str(uuid.uuid4())
     with transaction.atomic():
         run, created = Run.objects.get_or_create(id=run_id, defaults={
