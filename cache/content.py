@@ -109,3 +109,26 @@ def stored(content_hash: str) -> None:
         objects.upload(content_hash, path)
         log.info("published %s to %s", content_hash, objects.where(content_hash))
     hot.admit(path.stat().st_size, {path})
+
+
+def push_all(progress=None) -> dict[str, int]:
+    """Upload every indexed file this host holds that the bucket lacks: the
+    step that moves a server from ARTDAG_STORE=local to s3. Returns counts of
+    pushed, already there, and missing here (indexed, but no local file)."""
+    from .models import CacheItem  # models import nothing from here; keep this module light
+
+    if not shared():
+        raise StoreUnavailable("ARTDAG_STORE is local: set ARTDAG_STORE=s3 and the bucket first")
+    counts = {"pushed": 0, "present": 0, "missing": 0}
+    for content_hash, size in CacheItem.objects.order_by().values_list("pk", "size").iterator():
+        path = cache_path(content_hash)
+        if not path.exists():
+            counts["missing"] += 1
+        elif objects.exists(content_hash):
+            counts["present"] += 1
+        else:
+            objects.upload(content_hash, path)
+            counts["pushed"] += 1
+        if progress:
+            progress(size)
+    return counts
