@@ -62,7 +62,9 @@ class Process:
 
 
 def start_server(env, timeout: float = 60, *, web_workers: int = 1, name: str = "server",
-                 extra_env: dict | None = None) -> tuple[Process, Client]:
+                 extra_env: dict | None = None, anonymous: bool = False) -> tuple[Process, Client]:
+    """The web server on a free port; its client sends the bench token unless
+    `anonymous` (a server on another database does not know the token)."""
     port = free_port()
     # By default one gunicorn worker process, so its memory can be read from one pid.
     proc = Process(name, [str(ROOT / "scripts" / "web.sh")],
@@ -70,7 +72,7 @@ def start_server(env, timeout: float = 60, *, web_workers: int = 1, name: str = 
                     "ARTDAG_WEB_WORKERS": str(web_workers), **(extra_env or {})},
                    env.data_dir / f"{name}.log")
     env.callback(proc.stop)
-    client = Client("127.0.0.1", port, token=env.token)
+    client = Client("127.0.0.1", port, token=None if anonymous else env.token)
     deadline = time.monotonic() + timeout
     while True:
         try:
