@@ -54,8 +54,13 @@ def ensure_local(content_hash: str, *, keep: set[Path] | None = None) -> Path:
         hot.touch(path)  # most recently used: the last to be evicted
         return path
     _fetch(content_hash, path)
-    hot.admit(path.stat().st_size, (keep or set()) | {path})
+    hot.admit(path.stat().st_size, (keep or set()) | {path}, _in_store)
     return path
+
+
+def _in_store(path: Path) -> bool:
+    """Evicting this host's copy loses nothing: the bucket has the bytes."""
+    return objects.exists(path.name)
 
 
 def ensure_local_many(hashes: list[str]) -> list[Path]:
@@ -108,7 +113,7 @@ def stored(content_hash: str) -> None:
     if not objects.exists(content_hash):
         objects.upload(content_hash, path)
         log.info("published %s to %s", content_hash, objects.where(content_hash))
-    hot.admit(path.stat().st_size, {path})
+    hot.admit(path.stat().st_size, {path}, _in_store)
 
 
 def push_all(progress=None) -> dict[str, int]:

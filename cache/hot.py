@@ -13,6 +13,9 @@ by that walk.
 
 Files being written live in CACHE_DIR/tmp until their rename, and eviction
 only looks at the sharded folders, so it never removes a file being written.
+Nor does it remove a file the shared store does not have (a server switched
+from ARTDAG_STORE=local to s3 before `manage.py store_push` ran): the caller
+says which files are safe to drop, and the others stay, with a warning.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 from django.conf import settings
 
@@ -89,16 +93,20 @@ def _write_total(root: Path, total: int) -> None:
     os.replace(temp, root / TOTAL_FILE)
 
 
-def _trim(target: int, keep: set[Path]) -> tuple[int, int]:
+def _trim(target: int, keep: set[Path], droppable: Callable[[Path], bool]) -> tuple[int, int]:
     """Remove least recently used files until at most `target` bytes remain
-    (never one in `keep`). Returns (bytes left, files removed)."""
+    (never one in `keep`, never one `droppable` refuses). Returns (bytes
+    left, files removed)."""
     files = sorted(cached_files())
     total = sum(size for _, size, _ in files)
-    removed = 0
+    removed, only_here = 0, 0
     for _, size, path in files:
         if total <= target:
             break
         if path in keep:
+            continue
+        if not droppable(path):
+            only_here += 1
             continue
         try:
             path.unlink()
@@ -106,10 +114,14 @@ def _trim(target: int, keep: set[Path]) -> tuple[int, int]:
             pass
         total -= size
         removed += 1
+    if only_here:
+        log.warning("kept %d file(s) over the hot cache limit that the shared store lacks; "
+                    "run `manage.py store_push`", only_here)
     return total, removed
 
 
-def admit(size: int, keep: set[Path], *, new_file: bool = True) -> None:
+def admit(size: int, keep: set[Path], droppable: Callable[[Path], bool], *,
+          new_file: bool = True) -> None:
     """Count a file just placed in CACHE_DIR and evict if over the limit.
     `keep` are files the caller is about to use: they stay, even if that
     leaves the cache over its limit until the next addition."""
@@ -121,7 +133,7 @@ def admit(size: int, keep: set[Path], *, new_file: bool = True) -> None:
         elif new_file:
             total += size
         if total > limit:
-            total, removed = _trim(int(limit * LOW_WATER), keep)
+            total, removed = _trim(int(limit * LOW_WATER), keep, droppable)
             log.info("hot cache over %d bytes: evicted %d least recently used file(s), "
                      "%d bytes left", limit, removed, total)
         _write_total(root, total)

@@ -7,6 +7,7 @@ import os
 from django.conf import settings
 
 from cache import content, hot, objects
+from cache.services import cache_store_bytes
 from cache.store import cache_path
 
 
@@ -75,3 +76,15 @@ def test_the_total_is_recounted_when_files_vanish_behind_its_back(bucket):
     content.ensure_local(put(3))  # 3000 counted > 2500: walks, finds 1000
     assert local_bytes() == 1000
     assert int((settings.CACHE_DIR / hot.TOTAL_FILE).read_text()) == 1000
+
+
+def test_a_file_only_this_host_has_is_never_evicted(db, bucket):
+    """Switched from the local store before store_push ran: those files are
+    the only copy, whatever the limit says."""
+    settings.CONTENT_STORE = "local"
+    only_here = cache_store_bytes(b"y" * 3000, origin="uploaded").pk
+    settings.CONTENT_STORE = "s3"
+    settings.HOT_CACHE_BYTES = 2500
+    content.ensure_local(put(1))
+    content.ensure_local(put(2))
+    assert cache_path(only_here).read_bytes() == b"y" * 3000
