@@ -23,6 +23,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from engine.canonical import is_content_hash
+
 from . import hot, objects
 from .store import cache_path, discard, place, temp_file
 
@@ -45,6 +47,8 @@ def shared() -> bool:
 def ensure_local(content_hash: str, *, keep: set[Path] | None = None) -> Path:
     """The local path of this content, fetched and verified first if needed.
     Raises ContentMissing, ContentCorrupt or StoreUnavailable."""
+    if not is_content_hash(content_hash):  # never a path built from anything else
+        raise ContentMissing(f"not a content hash: {content_hash!r}")
     path = cache_path(content_hash)
     if not shared():
         if not path.exists():
@@ -59,8 +63,12 @@ def ensure_local(content_hash: str, *, keep: set[Path] | None = None) -> Path:
 
 
 def _in_store(path: Path) -> bool:
-    """Evicting this host's copy loses nothing: the bucket has the bytes."""
-    return objects.exists(path.name)
+    """Evicting this host's copy loses nothing: the bucket has the bytes.
+    If the bucket cannot say, keep the file: eviction can wait, data cannot."""
+    try:
+        return objects.exists(path.name)
+    except StoreUnavailable:
+        return False
 
 
 def ensure_local_many(hashes: list[str]) -> list[Path]:

@@ -123,3 +123,9 @@ def test_a_malformed_store_setting_stops_start_up_with_its_name(env, message):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert message in done.stderr
+
+
+def test_ensure_local_refuses_anything_but_a_content_hash(bucket):
+    for bad in ("../../etc/passwd", "AB" * 32, "ab" * 31, ""):
+        with pytest.raises(content.ContentMissing):
+            content.ensure_local(bad)
