@@ -3,6 +3,7 @@
 import hashlib
 import json
 import threading
+import time
 import urllib.request
 
 import numpy as np
@@ -111,6 +112,12 @@ def test_concurrent_identical_requests_make_one_run_and_one_render(token_api, li
     run = wait_for_run(token_api, answers[0][1])
     assert run["status"] == "completed" and run["attempts"] == 1
     assert Run.objects.count() == 1
+    # The worker stores the task's result after the task body (which completed
+    # the run) returns: give it a moment, then there must be exactly one.
+    deadline = time.monotonic() + 30
+    while not TaskResult.objects.filter(task_name="runs.tasks.render_run").exists():
+        assert time.monotonic() < deadline, "the render task's result was never stored"
+        time.sleep(0.05)
     assert TaskResult.objects.filter(task_name="runs.tasks.render_run").count() == 1
 
 
