@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8100
 
-.PHONY: install browser run worker beat test bench clean-venv
+.PHONY: install browser run web worker beat test bench clean-venv
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,14 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	PORT=$(PORT) scripts/serve.sh
 
+# Production processes (Procfile lists the same three): the web server alone,
+# one worker per host (concurrency = its cores), and exactly one beat.
+web: install
+	scripts/web.sh
+
 # One more worker (on this host or another one pointed at the same database and broker).
 worker: install
-	$(BIN)/celery -A l1site worker --loglevel=INFO
+	$(BIN)/celery -A l1site worker --loglevel=INFO --concurrency=$${ARTDAG_WORKER_CONCURRENCY:-2} -n render@%h
 
 # The clock of the sweep and reaper (runs.tasks.sweep_runs every ARTDAG_SWEEP_INTERVAL s).
 # Run exactly one per installation; `make run` starts one.
@@ -39,8 +44,9 @@ browser:
 test: install browser
 	scripts/with-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Every figure, or some: make bench GROUPS="listing scaling"
 bench: install
-	scripts/with-services.sh $(BIN)/python -m benchmarks
+	scripts/with-services.sh $(BIN)/python -m benchmarks $(GROUPS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,74 +1,159 @@
-"""`python -m benchmarks`: run every figure, print the table, write BENCHMARKS.md.
+"""`python -m benchmarks [GROUP ...]`: run the figures, print the table, write BENCHMARKS.md.
 
-Order matters for noise: the in-process and import figures run before the
-web server and worker exist, the HTTP figures after. A crashed benchmark is
-recorded as a CRASH row and the others still run (unless they need its
-result); the exit code is 1 if anything crashed, else 0, met targets or not.
+Groups (all of them, in this order, when none is named):
+
+  engine      1. the engine around the `dog` effect
+  effects     6. every built-in effect vs plain numpy/Pillow
+  import      2./3. a 256 MiB import and download
+  cache_hit   4. one cache-hit POST /runs vs GET /
+  throughput  5. 100 small runs with one worker (concurrency 2)
+  load        9. 50 concurrent clients on cache-hit POST /runs
+  memory      10. a 2 GiB import and download vs 150 MB RSS
+  scaling     8. 200 small runs with 1, then 2 worker processes
+  listing     7. GET /cache and GET /runs with 100,000 rows vs 1,000
+
+Order matters for noise: the in-process figures run before any server or
+worker exists. Each group's rows are kept in benchmarks/results.json, so a
+group run on its own replaces only its own rows in BENCHMARKS.md. A crashed
+benchmark is recorded as a CRASH row and the others still run; the exit
+code is 1 if anything crashed, else 0, met targets or not.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import signal
 import sys
 import time
 import traceback
 
-from . import bench_cache_hit, bench_download, bench_effect, bench_import, bench_throughput
+from . import (bench_cache_hit, bench_download, bench_effect, bench_effects, bench_import,
+               bench_listing, bench_load, bench_memory, bench_scaling, bench_throughput)
 from .common import Row, crash_row, log
 from .environment import BenchEnv
 from .processes import start_server, start_worker
-from .report import table, write_markdown
+from .report import save_group, table, write_markdown
 
 WORKER_CONCURRENCY = 2
 
 
-def attempt(rows: list[Row], figure: str, fn, *args):
-    """Run one benchmark; on an exception record a CRASH row and return None."""
-    log(f"running {figure} ...")
-    try:
-        return fn(*args)
-    except Exception as exc:  # noqa: BLE001 - reported, and the suite goes on
-        traceback.print_exc(file=sys.stderr)
-        rows.append(crash_row(figure, exc))
-        return None
+class Suite:
+    """The shared environment, with the web server and worker started on first need."""
+
+    def __init__(self, env: BenchEnv):
+        self.env = env
+        self._server = self._client = self._worker = None
+        self.imported_hash: str | None = None
+
+    @property
+    def server(self):
+        if self._server is None:
+            self._server, self._client = start_server(self.env)
+        return self._server
+
+    @property
+    def client(self):
+        self.server  # noqa: B018 - starts it
+        return self._client
+
+    def worker(self):
+        if self._worker is None:
+            self._worker = start_worker(self.env, WORKER_CONCURRENCY)
+        return self._worker
+
+    def stop_worker(self) -> None:
+        """Figures that bring their own workers must not share the queue."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
 
 
-def main() -> int:
+def g_engine(s: Suite) -> list[Row]:
+    return bench_effect.run(s.env.data_dir)
+
+
+def g_effects(s: Suite) -> list[Row]:
+    return bench_effects.run()
+
+
+def g_import(s: Suite) -> list[Row]:
+    rows, s.imported_hash = bench_import.run(s.env)
+    return rows + bench_download.run(s.env, s.server, s.client, s.imported_hash)
+
+
+def g_cache_hit(s: Suite) -> list[Row]:
+    s.worker()
+    return bench_cache_hit.run(s.client)
+
+
+def g_throughput(s: Suite) -> list[Row]:
+    s.worker()
+    return bench_throughput.run(s.env, s.client, WORKER_CONCURRENCY)
+
+
+def g_load(s: Suite) -> list[Row]:
+    s.worker()
+    return bench_load.run(s.env, s.client)
+
+
+def g_memory(s: Suite) -> list[Row]:
+    return bench_memory.run(s.env, s.server, s.client)
+
+
+def g_scaling(s: Suite) -> list[Row]:
+    s.stop_worker()
+    return bench_scaling.run(s.env, s.client)
+
+
+def g_listing(s: Suite) -> list[Row]:
+    return bench_listing.run(s.env)
+
+
+GROUPS = {"engine": g_engine, "effects": g_effects, "import": g_import,
+          "cache_hit": g_cache_hit, "throughput": g_throughput, "load": g_load,
+          "memory": g_memory, "scaling": g_scaling, "listing": g_listing}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("groups", nargs="*", metavar="GROUP",
+                        help=f"any of: {', '.join(GROUPS)} (default: all)")
+    asked = parser.parse_args(argv).groups
+    if unknown := sorted(set(asked) - set(GROUPS)):
+        parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    wanted = [g for g in GROUPS if g in (asked or GROUPS)]
     # A SIGTERM (make killed, CI timeout) becomes SystemExit, so the with-block
-    # below still stops the processes and drops the database.
+    # below still stops the processes and drops the databases.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    started = datetime.datetime.now(datetime.timezone.utc)
     t0 = time.monotonic()
-    rows: list[Row] = []
+    results: dict[str, list[Row]] = {}
     try:
         with BenchEnv() as env:
-            rows += attempt(rows, "1. dog through the engine", bench_effect.run, env.data_dir) or []
-            imported = attempt(rows, "2. import 256 MiB", bench_import.run, env)
-            if imported:
-                rows += imported[0]
-
-            server, client = start_server(env)
-            start_worker(env, WORKER_CONCURRENCY)
-            if imported:
-                rows += attempt(rows, "3. GET /cache/{hash}", bench_download.run,
-                                env, server, client, imported[1]) or []
-            else:
-                rows.append(crash_row("3. GET /cache/{hash}",
-                                      RuntimeError("needs the file figure 2 imports")))
-            rows += attempt(rows, "4. cache-hit POST /runs", bench_cache_hit.run, client) or []
-            rows += attempt(rows, "5. 100 small runs", bench_throughput.run,
-                            env, client, WORKER_CONCURRENCY) or []
-            client.close()
-            log("stopping the server and worker, dropping the database ...")
+            suite = Suite(env)
+            for name in wanted:
+                started = datetime.datetime.now(datetime.timezone.utc)
+                g0 = time.monotonic()
+                log(f"running {name} ...")
+                try:
+                    rows = GROUPS[name](suite)
+                except Exception as exc:  # noqa: BLE001 - reported, and the suite goes on
+                    traceback.print_exc(file=sys.stderr)
+                    rows = [crash_row(name, exc)]
+                results[name] = rows
+                save_group(name, rows, started, time.monotonic() - g0)
+            if suite._client is not None:
+                suite._client.close()
+            log("stopping the servers and workers, dropping the databases ...")
     except Exception as exc:  # noqa: BLE001 - set-up or tear-down failed
         traceback.print_exc(file=sys.stderr)
-        rows.append(crash_row("suite set-up / tear-down", exc))
-    crashed = any(r.crashed for r in rows)
-    path = write_markdown(rows, started, time.monotonic() - t0)
+        results.setdefault("set-up", []).append(crash_row("suite set-up / tear-down", exc))
+    rows = [r for group in results.values() for r in group]
+    path = write_markdown(list(GROUPS))
     print(table(rows))
     log(f"wrote {path}; took {time.monotonic() - t0:.0f} s")
-    return 1 if crashed else 0
+    return 1 if any(r.crashed for r in rows) else 0
 
 
 if __name__ == "__main__":

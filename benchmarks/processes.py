@@ -61,14 +61,18 @@ class Process:
             pass
 
 
-def start_server(env, timeout: float = 60) -> tuple[Process, Client]:
+def start_server(env, timeout: float = 60, *, web_workers: int = 1, name: str = "server",
+                 extra_env: dict | None = None, anonymous: bool = False) -> tuple[Process, Client]:
+    """The web server on a free port; its client sends the bench token unless
+    `anonymous` (a server on another database does not know the token)."""
     port = free_port()
-    # One gunicorn worker process, so its memory can be read from one pid.
-    proc = Process("server", [str(ROOT / "scripts" / "web.sh")],
-                   {**env.env, "BIND": f"127.0.0.1:{port}", "ARTDAG_WEB_WORKERS": "1"},
-                   env.data_dir / "server.log")
+    # By default one gunicorn worker process, so its memory can be read from one pid.
+    proc = Process(name, [str(ROOT / "scripts" / "web.sh")],
+                   {**env.env, "BIND": f"127.0.0.1:{port}",
+                    "ARTDAG_WEB_WORKERS": str(web_workers), **(extra_env or {})},
+                   env.data_dir / f"{name}.log")
     env.callback(proc.stop)
-    client = Client("127.0.0.1", port, token=env.token)
+    client = Client("127.0.0.1", port, token=None if anonymous else env.token)
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -79,17 +83,18 @@ def start_server(env, timeout: float = 60) -> tuple[Process, Client]:
         if not proc.alive() or time.monotonic() > deadline:
             raise RuntimeError("web server did not start:\n" + proc.log_tail())
         time.sleep(0.2)
-    log(f"web server pid {proc.pid} on port {port}")
+    log(f"web server {name} pid {proc.pid} on port {port}, {web_workers} gunicorn worker(s)")
     return proc, client
 
 
-def start_worker(env, concurrency: int, timeout: float = 60) -> Process:
+def start_worker(env, concurrency: int, timeout: float = 60, *, name: str = "worker") -> Process:
     celery_bin = ROOT / ".venv" / "bin" / "celery"
+    hostname = f"artdag-bench-{env.sid}-{name}"
     cmd = ([str(celery_bin)] if celery_bin.exists() else [env.python, "-m", "celery"]) + [
         "-A", "l1site", "worker", f"--concurrency={concurrency}", "--pool=prefork",
         "--loglevel=WARNING", "--without-gossip", "--without-mingle",
-        f"--hostname=artdag-bench-{env.sid}@%h"]
-    proc = Process("worker", cmd, env.env, env.data_dir / "worker.log")
+        f"--hostname={hostname}@%h"]
+    proc = Process(name, cmd, env.env, env.data_dir / f"{name}.log")
     env.callback(proc.stop)
     # At WARNING the worker never logs "ready.", so ask it: a ping answered on
     # the broadcast (pidbox) queue means its consumer loop is running. Our
@@ -97,11 +102,11 @@ def start_worker(env, concurrency: int, timeout: float = 60) -> Process:
     app = Celery("artdag-bench-probe", broker=env.redis_url)
     try:
         deadline = time.monotonic() + timeout
-        while not any(f"artdag-bench-{env.sid}@" in name
-                      for reply in app.control.ping(timeout=0.5) for name in reply):
+        while not any(f"{hostname}@" in answered
+                      for reply in app.control.ping(timeout=0.5) for answered in reply):
             if not proc.alive() or time.monotonic() > deadline:
                 raise RuntimeError("worker did not start:\n" + proc.log_tail())
     finally:
         app.close()
-    log(f"worker pid {proc.pid}, prefork concurrency {concurrency}")
+    log(f"worker {name} pid {proc.pid}, prefork concurrency {concurrency}")
     return proc

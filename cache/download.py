@@ -10,7 +10,7 @@ from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpR
 from l1site.errors import error_body
 
 from .models import CacheItem
-from .store import cache_path
+from .content import ensure_local
 
 CHUNK = 1024 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -68,7 +68,6 @@ def _headers(response: HttpResponse, item: CacheItem) -> HttpResponse:
 
 
 def serve(item: CacheItem, *, range_header: str, if_none_match: str, head: bool) -> HttpResponse:
-    path = cache_path(item.content_hash)
     tags = {t.strip() for t in if_none_match.split(",")} if if_none_match else set()
     if f'"{item.content_hash}"' in tags or "*" in tags:
         return _headers(HttpResponse(status=304), item)
@@ -85,6 +84,7 @@ def serve(item: CacheItem, *, range_header: str, if_none_match: str, head: bool)
         response = HttpResponse(content_type=item.media_type)
         response["Content-Length"] = str(item.size)
         return _headers(response, item)
+    path = ensure_local(item.content_hash)  # cache_get fetched it: a stat and a touch
     if wanted is None:
         response = ChunkedFileResponse(open(path, "rb"), content_type=item.media_type)
         return _headers(response, item)

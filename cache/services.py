@@ -15,7 +15,7 @@ from engine.canonical import is_content_hash
 from engine.errors import EngineError, TooLarge
 from l1site.exceptions import DomainError, NotFound
 
-from . import thumbs
+from . import content, thumbs
 from .models import CacheItem
 from .store import HashingWriter, Progress, cache_path, hash_file, store_bytes, store_file
 
@@ -49,6 +49,8 @@ def cache_record(content_hash: str, size: int, *, origin: str, original_name: st
     if existing:
         return existing, False
     fields = _describe(content_hash, original_name)
+    # Shared before indexed: a row always names bytes every host can fetch.
+    _or_unavailable(lambda: content.stored(content_hash))
     try:
         with transaction.atomic():
             item = CacheItem.objects.create(
@@ -132,23 +134,46 @@ def cache_import_path(raw: str, *, owner) -> tuple[CacheItem, bool]:
                           status_code=403) from None
 
 
+def _or_unavailable(action):
+    try:
+        return action()
+    except content.StoreUnavailable as exc:
+        raise DomainError(f"the shared content store is unavailable: {exc}",
+                          code="store_unavailable", status_code=503) from None
+
+
+def cache_local_path(content_hash: str) -> Path:
+    """The local path of a cached file's bytes (fetched from the shared store
+    if this host lacks them), as a 4xx/5xx DomainError when it cannot be had."""
+    try:
+        return _or_unavailable(lambda: content.ensure_local(content_hash))
+    except content.ContentMissing:
+        raise NotFound(f"no cached content with hash {content_hash}") from None
+    except content.ContentCorrupt as exc:
+        raise DomainError(str(exc), code="corrupt_content", status_code=502) from None
+
+
 def cache_get(content_hash: str) -> CacheItem:
     if not is_content_hash(content_hash):
         raise DomainError("not a content hash: expected 64 lowercase hex characters",
                           code="invalid_hash")
     item = CacheItem.objects.filter(pk=content_hash).first()
-    if item is None or not cache_path(content_hash).exists():
+    if item is None:
         raise NotFound(f"no cached content with hash {content_hash}")
+    cache_local_path(content_hash)
     return item
 
 
 def cache_verify_item(item: CacheItem, progress: Progress = None) -> str:
     """Re-hash one stored file: "ok", "missing", or "corrupt" (bytes that no
     longer hash to their name)."""
-    path = cache_path(item.content_hash)
     try:
+        # A fetch from the shared store verifies the bytes on the way in.
+        path = content.ensure_local(item.content_hash)
         with open(path, "rb", buffering=0) as file:
             content_hash, _ = hash_file(file, progress)
-    except FileNotFoundError:
+    except FileNotFoundError:  # ContentMissing too
         return "missing"
+    except content.ContentCorrupt:
+        return "corrupt"
     return "ok" if content_hash == item.content_hash else "corrupt"

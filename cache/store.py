@@ -25,7 +25,7 @@ def cache_path(content_hash: str) -> Path:
     return settings.CACHE_DIR / content_hash[:2] / content_hash[2:4] / content_hash
 
 
-def _temp_file():
+def temp_file():
     tmp = settings.CACHE_DIR / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     return tempfile.NamedTemporaryFile(dir=tmp, prefix="in-", delete=False)
@@ -39,20 +39,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _publish(temp_name: str, content_hash: str) -> None:
-    """Move a complete, fsynced temp file to its place under its hash."""
+def place(temp_name: str, content_hash: str) -> bool:
+    """Move a complete, fsynced temp file to its place under its hash.
+    Returns False if the file was already there (and the temp file is dropped)."""
     final = cache_path(content_hash)
     if final.exists():
         # Same hash, same bytes: keep the file that is already there.
         os.unlink(temp_name)
-        return
+        return False
     final.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(temp_name, 0o644)
     os.replace(temp_name, final)
     _fsync_dir(final.parent)
+    return True
 
 
-def _discard(temp_name: str) -> None:
+def discard(temp_name: str) -> None:
     try:
         os.unlink(temp_name)
     except FileNotFoundError:
@@ -63,7 +65,7 @@ class HashingWriter:
     """Write streamed bytes (an upload, a render) to a temp file while hashing them."""
 
     def __init__(self) -> None:
-        self.file = _temp_file()
+        self.file = temp_file()
         self.digest = hashlib.sha3_256()
         self.size = 0
         self.done = False
@@ -79,7 +81,7 @@ class HashingWriter:
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
-        _publish(self.file.name, content_hash)
+        place(self.file.name, content_hash)
         self.done = True
         return content_hash, self.size
 
@@ -91,7 +93,7 @@ class HashingWriter:
             except OSError:
                 pass
             finally:
-                _discard(self.file.name)
+                discard(self.file.name)
 
 
 def store_bytes(data: bytes) -> tuple[str, int]:
@@ -139,7 +141,7 @@ def store_file(path: Path, progress: Progress = None) -> tuple[str, int]:
     bytes we keep, even if someone rewrites the source during the import.
     The copy's fsync runs on a second thread while the hash is computed.
     """
-    temp = _temp_file()
+    temp = temp_file()
     try:
         with open(path, "rb", buffering=0) as source:
             _copy(source, temp)
@@ -149,9 +151,9 @@ def store_file(path: Path, progress: Progress = None) -> tuple[str, int]:
             content_hash, size = hash_file(copy, progress)
         syncing.join()
         temp.close()
-        _publish(temp.name, content_hash)
+        place(temp.name, content_hash)
         return content_hash, size
     except BaseException:
         temp.close()
-        _discard(temp.name)
+        discard(temp.name)
         raise

@@ -27,7 +27,7 @@ from PIL import Image, ImageSequence
 from engine.media import FORMATS
 
 from .models import CacheItem
-from .store import cache_path
+from . import content
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,9 @@ def thumbnails_make(content_hash: str) -> list[Path]:
     item = CacheItem.objects.filter(pk=content_hash).first()
     if item is None or not can_preview(item):
         return []
-    source = cache_path(content_hash)
-    if not source.exists():
+    try:
+        source = content.ensure_local(content_hash)  # fetched from the shared store if need be
+    except (content.ContentMissing, content.ContentCorrupt):
         return []
     made = []
     for size in SIZES:

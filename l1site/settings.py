@@ -361,3 +361,26 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # The home page pings workers (a broadcast); the filesystem transport keeps
     # its exchange table in ./control unless told otherwise: keep it in the data dir.
     CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(_broker_dir / "control")
+# --- Shared content store (workers on several hosts).
+# "local": CACHE_DIR is the store (one host, or a shared network filesystem
+# mounted at the same path everywhere). "s3": an S3-compatible bucket is the
+# store and CACHE_DIR is this host's bounded hot cache in front of it.
+CONTENT_STORE = env_str("ARTDAG_STORE", "local").lower()
+if CONTENT_STORE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"ARTDAG_STORE must be local or s3, got {CONTENT_STORE!r}")
+S3_BUCKET = env_str("ARTDAG_S3_BUCKET", "")
+if CONTENT_STORE == "s3" and not S3_BUCKET:
+    raise ImproperlyConfigured("ARTDAG_STORE=s3 needs ARTDAG_S3_BUCKET")
+# Empty means AWS itself; set it for MinIO, Ceph, R2, etc.
+S3_ENDPOINT_URL = env_str("ARTDAG_S3_ENDPOINT_URL", "")
+if S3_ENDPOINT_URL and not S3_ENDPOINT_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"ARTDAG_S3_ENDPOINT_URL must be an http(s) URL, got {S3_ENDPOINT_URL!r}")
+S3_REGION = env_str("ARTDAG_S3_REGION", "us-east-1")
+# Empty keys leave boto3 its own chain (instance role, ~/.aws, AWS_* variables).
+S3_ACCESS_KEY_ID = env_str("ARTDAG_S3_ACCESS_KEY_ID", "")
+S3_SECRET_ACCESS_KEY = env_str("ARTDAG_S3_SECRET_ACCESS_KEY", "")
+if bool(S3_ACCESS_KEY_ID) != bool(S3_SECRET_ACCESS_KEY):
+    raise ImproperlyConfigured("set both ARTDAG_S3_ACCESS_KEY_ID and ARTDAG_S3_SECRET_ACCESS_KEY, or neither")
+S3_PREFIX = env_str("ARTDAG_S3_PREFIX", "")
+# With the s3 store: the most bytes this host keeps in CACHE_DIR.
+HOT_CACHE_BYTES = env_int("ARTDAG_HOT_CACHE_BYTES", 20 * 1024 ** 3, minimum=1)

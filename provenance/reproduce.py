@@ -12,7 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cache.models import CacheItem
-from cache.store import cache_path, hash_file
+from cache import content
+from cache.store import hash_file
 from engine.canonical import sha3_hex
 from engine.errors import EngineError
 from engine.render import render
@@ -83,10 +84,10 @@ def _render_hash(run: Run) -> str:
 
         return graph_reproduce_hash(run)
     first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
-    paths = [cache_path(i["content_hash"]) for i in run.inputs]
-    for ref, path in zip(run.inputs, paths):
-        if not path.exists():
-            raise DomainError(f"input {ref['name']} ({ref['content_hash']}) is no longer in the cache")
+    try:
+        paths = content.ensure_local_many([i["content_hash"] for i in run.inputs])
+    except (content.ContentMissing, content.ContentCorrupt) as exc:
+        raise DomainError(f"an input is no longer in the cache: {exc}") from None
     rendered = render(run.recipe.definition, paths, max_pixels=settings.MAX_PIXELS,
                       input_format=first.format)
     if rendered.passthrough is not None:

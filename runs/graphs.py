@@ -235,7 +235,7 @@ def graph_reproduce_hash(run: Run) -> str:
     import tempfile
     from pathlib import Path
 
-    from cache.store import cache_path
+    from cache import content
     from engine.dag import execute
     from engine.dag.store import DirectoryStore
 
@@ -249,8 +249,11 @@ def graph_reproduce_hash(run: Run) -> str:
         for step in steps:
             if step.type == "SOURCE" and not step.inputs and step.items is None:
                 item = CacheItem.objects.filter(pk=step.cache_id).first()
-                path = cache_path(step.cache_id)
-                if item is None or not path.exists():
+                try:
+                    path = content.ensure_local(step.cache_id)
+                except (content.ContentMissing, content.ContentCorrupt):
+                    item = None
+                if item is None:
                     raise DomainError(f"input {step.node} ({step.cache_id}) is no longer in "
                                       "the cache")
                 store.put(path.read_bytes(), item.media_type)
@@ -258,7 +261,7 @@ def graph_reproduce_hash(run: Run) -> str:
             for member in step.items or ():
                 if store.find(member) is None:
                     item = CacheItem.objects.get(pk=member)
-                    store.put(cache_path(member).read_bytes(), item.media_type)
+                    store.put(content.ensure_local(member).read_bytes(), item.media_type)
         ctx = execute.Context(store, max_pixels=settings.MAX_PIXELS,
                               max_seconds=float(settings.MAX_MEDIA_SECONDS))
         plan = planning.Plan(steps, run.plan["outputs"])

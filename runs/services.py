@@ -18,7 +18,7 @@ from accounts.services import actor_handle
 from assets.models import Asset
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
-from cache.store import cache_path
+from cache import content
 from engine import effects, recipe as engine_recipe
 from engine.canonical import canonical_bytes, is_content_hash
 from engine.errors import EngineError
@@ -120,6 +120,11 @@ def run_submit(*, recipe: str, inputs: list[str], output_name: str = "",
         raise DomainError(f"recipe '{recipe_obj.name}' takes {expected} input(s), "
                           f"got {len(resolved)}", code="wrong_input_count")
     run_id = identity.run_id_for(recipe_obj, [item.pk for _, item in resolved])
+    # The common case at scale, asking again for a run that exists and is not
+    # to be retried, is one indexed read: no transaction, no conditional update.
+    existing = Run.objects.select_related("owner", "cancelled_by").filter(pk=run_id).first()
+    if existing and existing.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
+        return existing, False
     task_id = str(uuid.uuid4())
     with transaction.atomic():
         lock_inputs([item.pk for _, item in resolved])
@@ -290,7 +295,9 @@ def _claim(run_id: str, task_id: str) -> bool:
 
 def _render_output(run: Run) -> CacheItem:
     first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
-    rendered = render(run.recipe.definition, [cache_path(i["content_hash"]) for i in run.inputs],
+    # From this host's cache, or fetched from the shared store and verified.
+    paths = content.ensure_local_many([i["content_hash"] for i in run.inputs])
+    rendered = render(run.recipe.definition, paths,
                       max_pixels=settings.MAX_PIXELS, input_format=first.format)
     if rendered.passthrough is not None:
         return CacheItem.objects.get(pk=run.inputs[rendered.passthrough]["content_hash"])
@@ -329,6 +336,12 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
             output = _render_output(run)
     except (EngineError, DomainError) as exc:
         _fail(run_id, task_id, str(exc))
+        return None
+    except (content.ContentMissing, content.ContentCorrupt) as exc:
+        _fail(run_id, f"input unavailable: {exc}")
+        return None
+    except content.StoreUnavailable as exc:
+        _fail(run_id, f"the shared content store is unavailable: {exc}")
         return None
     except SoftTimeLimitExceeded:
         _fail(run_id, task_id, f"render stopped: over the soft time limit of "

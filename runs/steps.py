@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.services import actor_handle
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
-from cache.store import cache_path
+from cache import content
 from engine.dag import execute, plan as planning
 from engine.errors import EngineError
 from l1site.exceptions import DomainError
@@ -68,10 +68,11 @@ class CacheStore:
 
     def find(self, cache_id: str):
         step = Step.objects.filter(pk=cache_id, status=Step.Status.DONE).first()
+        # From this host's cache, or fetched from the shared store and verified.
         if step is not None:
-            return cache_path(step.output_id), step.media_type
+            return content.ensure_local(step.output_id), step.media_type
         item = CacheItem.objects.filter(pk=cache_id).first()
-        return (cache_path(item.pk), item.media_type) if item else None
+        return (content.ensure_local(item.pk), item.media_type) if item else None
 
     def save(self, cache_id: str, data: bytes, media_type: str, step) -> None:
         node = step.node if step is not None else "output"
@@ -244,6 +245,8 @@ def render(cache_id: str, *, owner: str) -> float | None:
         _execute(step)
     except (EngineError, DomainError) as exc:
         _fail_step(cache_id, owner, str(exc))
+    except (content.ContentMissing, content.ContentCorrupt, content.StoreUnavailable) as exc:
+        _fail_step(cache_id, owner, f"input unavailable: {exc}")
     except SoftTimeLimitExceeded:
         _fail_step(cache_id, owner, f"stopped: over the time limit of "
                                     f"{settings.CELERY_TASK_SOFT_TIME_LIMIT} s")

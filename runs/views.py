@@ -28,7 +28,7 @@ class RunListCreate(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        runs = Run.objects.select_related("owner", "publication").prefetch_related(
+        runs = Run.objects.select_related("owner", "cancelled_by", "publication").prefetch_related(
             "reproductions")
         if wanted := self.request.query_params.get("status"):
             if wanted not in Run.Status.values:

@@ -63,6 +63,15 @@ def join_alpha(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
     return np.concatenate([out, alpha], axis=2)
 
 
+def join_gray(values: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
+    """An HxW float array as a grey uint8 frame (three equal channels), with
+    the untouched alpha. Rounds once per pixel, then copies the byte into the
+    channels: the same result as rounding three float copies, a third the work."""
+    gray = to_uint8(values)
+    planes = [gray] * 3 + ([alpha[:, :, 0]] if alpha is not None else [])
+    return np.stack(planes, axis=2)
+
+
 def luminance(rgb: np.ndarray) -> np.ndarray:
     """HxW float32 luma of an HxWx3 float array (same scale as the input)."""
     # Explicit multiply-adds rather than a dot product: BLAS may reorder sums.
@@ -155,6 +164,20 @@ def gaussian_blur(arr: np.ndarray, sigma: float) -> np.ndarray:
         for _ in range(_BOX_PASSES):
             out = _box_pass(out, r, a, axis)
     return out
+
+
+def per_value(img: np.ndarray, fn) -> np.ndarray:
+    """Apply a function of each colour value alone (brightness, contrast,
+    posterize) through a 256-entry table, alpha untouched.
+
+    Bit-identical to ``join_alpha(fn(rgb), alpha)``: fn sees the same float32
+    values (0..255), so the table holds exactly what each pixel would have
+    become. One table lookup per byte in Pillow's C loop replaces several
+    whole-image float passes.
+    """
+    table = to_uint8(fn(np.arange(256, dtype=np.float32))).tolist()
+    lut = table * 3 + (list(range(256)) if img.shape[2] == 4 else [])
+    return np.asarray(Image.fromarray(np.ascontiguousarray(img)).point(lut))
 
 
 def quantize(rgb: np.ndarray, levels: int) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.effects import Param, register
-from engine.effects._common import join_alpha, luminance, quantize, split_alpha
+from engine.effects._common import join_gray, luminance, per_value, quantize, to_uint8
 
 # The widely used sepia matrix (rows give output R, G, B).
 _SEPIA = (
@@ -21,6 +21,8 @@ _MID_GREY = np.float32(127.5)
 
 @register("invert", description="Photographic negative: each colour channel becomes 255 - value.")
 def invert(img: np.ndarray) -> np.ndarray:
+    if img.shape[2] == 3:
+        return np.subtract(255, img, dtype=np.uint8)  # one pass, no copy first
     out = img.copy()
     # Exact in uint8; no float round trip needed.
     np.subtract(255, img[:, :, :3], out=out[:, :, :3])
@@ -29,9 +31,9 @@ def invert(img: np.ndarray) -> np.ndarray:
 
 @register("grayscale", description="Rec. 601 luma in all three colour channels.")
 def grayscale(img: np.ndarray) -> np.ndarray:
-    rgb, alpha = split_alpha(img)
-    luma = luminance(rgb)
-    return join_alpha(np.repeat(luma[:, :, None], 3, axis=2), alpha)
+    # luminance() converts each channel to float32 itself: no float copy of the frame.
+    alpha = img[:, :, 3:4] if img.shape[2] == 4 else None
+    return join_gray(luminance(img[:, :, :3]), alpha)
 
 
 @register(
@@ -40,13 +42,19 @@ def grayscale(img: np.ndarray) -> np.ndarray:
     description="Warm brown antique tint.",
 )
 def sepia(img: np.ndarray, amount: float) -> np.ndarray:
-    rgb, alpha = split_alpha(img)
-    r, g, b = rgb[:, :, 0], rgb[:, :, 1], rgb[:, :, 2]
-    toned = np.empty_like(rgb)
+    # One contiguous float32 plane per channel (not strided slices of an
+    # HxWx3 array), each output channel rounded as soon as it is done: the
+    # same float operations per pixel, in about half the time.
+    planes = [img[:, :, c].astype(np.float32) for c in range(3)]
+    r, g, b = planes
+    weight = np.float32(amount)
+    out = []
     for channel, (wr, wg, wb) in enumerate(_SEPIA):
-        toned[:, :, channel] = r * np.float32(wr) + g * np.float32(wg) + b * np.float32(wb)
-    mixed = rgb + (toned - rgb) * np.float32(amount)
-    return join_alpha(mixed, alpha)
+        toned = r * np.float32(wr) + g * np.float32(wg) + b * np.float32(wb)
+        out.append(to_uint8(planes[channel] + (toned - planes[channel]) * weight))
+    if img.shape[2] == 4:
+        out.append(img[:, :, 3])
+    return np.stack(out, axis=2)
 
 
 @register(
@@ -55,8 +63,7 @@ def sepia(img: np.ndarray, amount: float) -> np.ndarray:
     description="Reduces each colour channel to a few evenly spaced levels.",
 )
 def posterize(img: np.ndarray, levels: int) -> np.ndarray:
-    rgb, alpha = split_alpha(img)
-    return join_alpha(quantize(rgb, levels), alpha)
+    return per_value(img, lambda v: quantize(v, levels))
 
 
 @register(
@@ -65,8 +72,7 @@ def posterize(img: np.ndarray, levels: int) -> np.ndarray:
     description="Scales every colour channel by a factor.",
 )
 def brightness(img: np.ndarray, factor: float) -> np.ndarray:
-    rgb, alpha = split_alpha(img)
-    return join_alpha(rgb * np.float32(factor), alpha)
+    return per_value(img, lambda v: v * np.float32(factor))
 
 
 @register(
@@ -75,5 +81,4 @@ def brightness(img: np.ndarray, factor: float) -> np.ndarray:
     description="Stretches colours away from (or toward) mid grey.",
 )
 def contrast(img: np.ndarray, factor: float) -> np.ndarray:
-    rgb, alpha = split_alpha(img)
-    return join_alpha((rgb - _MID_GREY) * np.float32(factor) + _MID_GREY, alpha)
+    return per_value(img, lambda v: (v - _MID_GREY) * np.float32(factor) + _MID_GREY)

