@@ -7,8 +7,8 @@ from assets.views import AssetDetail, AssetListCreate
 from cache.views import CacheContent, CacheImport, CacheListUpload
 from runs.views import (EffectList, RecipeDetail, RecipeList, RecipeVersionDetail, RunCancel,
                         RunDetail, RunListCreate, RunPlan)
-from provenance.views import (Actor, CacheLineage, ProvenanceVerify, RunProvenance, RunPublish,
-                              RunReproduce)
+from provenance.views import (Actor, CacheLineage, ProvenanceVerify, RunLineage, RunProvenance,
+                              RunPublish, RunReproduce)
 
 from .health import HealthView
 from .views import ServerInfo
@@ -39,6 +39,7 @@ urlpatterns = [
     # Owners, signed provenance, reproducing, publishing.
     path("actor", Actor.as_view(), name="actor"),
     path("runs/<str:run_id>/provenance", RunProvenance.as_view(), name="run-provenance"),
+    path("runs/<str:run_id>/lineage", RunLineage.as_view(), name="run-lineage"),
     path("runs/<str:run_id>/reproduce", RunReproduce.as_view(), name="run-reproduce"),
     path("runs/<str:run_id>/publish", RunPublish.as_view(), name="run-publish"),
     path("provenance/verify", ProvenanceVerify.as_view(), name="provenance-verify"),

@@ -9,6 +9,7 @@ never sees a half-written key, and no process ever overwrites another's.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import threading
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (Encoding, NoEncryption, PrivateFormat,
                                                           PublicFormat, load_pem_private_key)
 
+log = logging.getLogger(__name__)
 _loaded: dict[Path, Ed25519PrivateKey] = {}
 _lock = threading.Lock()
 
@@ -52,6 +54,10 @@ def _write_new(path: Path) -> None:
 
 
 def _read(path: Path) -> Ed25519PrivateKey:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        # Someone copied the key in with loose permissions: still usable, but say so.
+        log.warning("signing key %s is readable by others (mode %o); chmod 600 it", path, mode)
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:

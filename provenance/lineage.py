@@ -48,10 +48,23 @@ def lineage(content_hash: str) -> dict:
     used = _runs().filter(input_rows__content_hash=content_hash).distinct().order_by("-created_at")
     used_by = list(used[:MAX_USED_BY + 1])
 
-    chain: list[Run] = []
-    seen_runs: set[str] = set()
-    seen_items = {content_hash}
-    frontier = {content_hash}
+    walked = _walk([], {content_hash})
+    return {
+        **_item(item),
+        "produced_by": [_summary(r) for r in produced_by],
+        "used_by": [_summary(r) for r in used_by[:MAX_USED_BY]],
+        "used_by_truncated": len(used_by) > MAX_USED_BY,
+        **walked,
+    }
+
+
+def _walk(chain: list[Run], start: set[str]) -> dict:
+    """The completed runs behind the items in start, level by level, back to
+    files no run made; chain holds runs already taken (a run's own lineage)."""
+    completed = _runs().filter(status=Run.Status.COMPLETED)
+    seen_runs = {run.id for run in chain}
+    seen_items = set(start)
+    frontier = set(start)
     truncated = False
     while frontier and not truncated:
         level = [r for r in completed.filter(output_id__in=frontier).order_by("created_at")
@@ -68,15 +81,21 @@ def lineage(content_hash: str) -> dict:
                     seen_items.add(row.content_hash)
                     frontier.add(row.content_hash)
     items = {i.pk: i for i in CacheItem.objects.filter(pk__in=seen_items)}
-    sources = sorted((_item(i) for i in items.values() if i.origin != CacheItem.Origin.RENDERED),
-                     key=lambda i: i["content_hash"])
     return {
-        **_item(item),
-        "produced_by": [_summary(r) for r in produced_by],
-        "used_by": [_summary(r) for r in used_by[:MAX_USED_BY]],
-        "used_by_truncated": len(used_by) > MAX_USED_BY,
         "chain": {"runs": [_summary(r) for r in chain],
                   "items": [_item(items[h]) for h in sorted(items)],
                   "truncated": truncated},
-        "sources": sources,
+        "sources": sorted((_item(i) for i in items.values()
+                           if i.origin != CacheItem.Origin.RENDERED),
+                          key=lambda i: i["content_hash"]),
     }
+
+
+def run_lineage(run_id: str) -> dict:
+    """A run, and the chain behind its inputs back to their sources (for a run
+    in any state: a failed run's inputs still came from somewhere)."""
+    run = _runs().filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"no run with id {run_id}")
+    inputs = {row.content_hash for row in run.input_rows.all()}
+    return {"run": _summary(run), **_walk([run], inputs)}

@@ -14,6 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -35,6 +36,13 @@ LOST_QUEUED = timedelta(minutes=10)
 def queue_option() -> dict:
     """Where publish tasks go: L2_PUBLISH_QUEUE, else Celery's default (the render queue)."""
     return {"queue": settings.L2_PUBLISH_QUEUE} if settings.L2_PUBLISH_QUEUE else {}
+
+
+def send_options() -> dict:
+    # Celery takes time limits from the sender's message (retries keep them),
+    # so they are set here from the current settings, not at import.
+    return {**queue_option(), "soft_time_limit": attempt_limit(),
+            "time_limit": attempt_limit() + 30}
 
 
 def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication, bool]:
@@ -81,7 +89,7 @@ def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication
 
             pk = publication.pk
             transaction.on_commit(
-                lambda: publish_run.apply_async(args=[pk], **queue_option()),
+                lambda: publish_run.apply_async(args=[pk], **send_options()),
                 robust=True)
     publication.refresh_from_db()
     return publication, queued
@@ -121,9 +129,12 @@ def l2_record_run(publication: Publication) -> Answer:
     opener = urllib.request.build_opener(_NoRedirects)
     timeout = settings.L2_PUBLISH_TIMEOUT
     try:
-        # The timeout bounds each wait on the socket (connecting, each read).
+        # The timeout bounds each wait on the socket (connecting, each read);
+        # the task's soft time limit (attempt_limit) bounds an answer that trickles in.
         with opener.open(request, timeout=timeout) as reply:
             return Answer(reply.status, _body(reply.read(MAX_ANSWER_BYTES)), "")
+    except SoftTimeLimitExceeded:
+        return Answer(None, None, f"L2 did not finish answering within {attempt_limit()} s")
     except urllib.error.HTTPError as exc:
         try:
             body = _body(exc.read(MAX_ANSWER_BYTES)) if exc.fp else None
@@ -138,6 +149,11 @@ def l2_record_run(publication: Publication) -> Answer:
         return Answer(None, None, f"could not reach L2: {exc.reason}")
     except OSError as exc:  # reset connections, bad status lines
         return Answer(None, None, f"could not reach L2: {exc}")
+
+
+def attempt_limit() -> int:
+    """The longest one attempt may take, however L2 paces its answer."""
+    return 2 * settings.L2_PUBLISH_TIMEOUT
 
 
 def backoff_seconds(retries_done: int) -> int:

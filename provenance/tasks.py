@@ -14,6 +14,7 @@ def reproduce_run(reproduction_id: int) -> str | None:
 # Retries are the service's decision (timeouts and 5xx, with backoff; a 4xx is
 # final), so the task only carries them out; max_retries=None because the
 # service counts them against L2_PUBLISH_MAX_RETRIES.
+# Time limits come with each message (publish.send_options).
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None,
              autoretry_for=(OperationalError, InterfaceError), retry_backoff=True,
              retry_kwargs={"max_retries": 5})

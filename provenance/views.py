@@ -65,6 +65,15 @@ class CacheLineage(APIView):
         return Response(lineage.lineage(content_hash))
 
 
+class RunLineage(APIView):
+    """A run and the chain of runs behind its inputs, back to their imported or uploaded
+    sources."""
+
+    @extend_schema(responses={200: dict}, tags=["provenance"])
+    def get(self, request, run_id):
+        return Response(lineage.run_lineage(run_id))
+
+
 class RunReproduce(APIView):
     """Render a completed run again, bypassing the cache, and compare the hash
     (any signed-in user). 202 when queued; 200 with the one already in flight."""

@@ -25,7 +25,8 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 class StandIn:
-    """plans: what each successive call does ("ok", "slow", "500", "422"); the last repeats."""
+    """plans: what each successive call does ("ok", "slow", "trickle", "500", "422"); the
+    last repeats."""
 
     def __init__(self, *plans: str, token: str, slow_seconds: float = 0):
         self.plans = list(plans)
@@ -78,6 +79,19 @@ class StandIn:
         if plan == "slow":
             time.sleep(self.slow_seconds)
             return self._answer(handler, 200, {"record_id": "too-late"})
+        if plan == "trickle":  # each byte well within the socket timeout, the whole far past it
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            try:
+                for _ in range(1000):
+                    handler.wfile.write(b" ")
+                    handler.wfile.flush()
+                    time.sleep(self.slow_seconds)
+            except OSError:
+                pass  # L1 gave up and closed the connection
+            return None
         if plan == "500":
             return self._answer(handler, 500, {"error": "registry database is down"})
         if plan == "422":

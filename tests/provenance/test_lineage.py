@@ -95,3 +95,20 @@ def test_listing_runs_with_their_reproductions_and_publications_is_not_one_query
         render_here(recipe, ["cat"], owner=owner)
     with django_assert_max_num_queries(6):
         assert len(api.get("/runs").json()["results"]) == 5
+
+
+def test_a_run_leads_back_through_the_runs_behind_its_inputs(api, chain):
+    body = api.get(f"/runs/{chain['diptych']}/lineage").json()
+    assert body["run"]["run_id"] == chain["diptych"]
+    assert [r["run_id"] for r in body["chain"]["runs"]] == [chain["diptych"], chain["sepia"],
+                                                            chain["invert"]]
+    assert [s["content_hash"] for s in body["sources"]] == [chain["cat"]]
+    assert {i["content_hash"] for i in body["chain"]["items"]} == {chain["y"], chain["x"],
+                                                                   chain["cat"]}
+
+
+def test_a_failed_runs_lineage_still_shows_where_its_inputs_came_from(api, chain):
+    Run.objects.filter(pk=chain["sepia"]).update(status="failed", output=None)
+    body = api.get(f"/runs/{chain['sepia']}/lineage").json()
+    assert [r["run_id"] for r in body["chain"]["runs"]] == [chain["sepia"], chain["invert"]]
+    assert api.get(f"/runs/{'0' * 64}/lineage").status_code == 404

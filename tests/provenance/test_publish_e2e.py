@@ -23,6 +23,7 @@ def l1(worker, publish_worker, live_server, settings, publish_queue):
 
     seed_demo()  # the flush between transactional tests empties the built-in recipes
     settings.L1_PUBLIC_URL = live_server.url
+    settings.L2_PUBLISH_TIMEOUT = PUBLISH_TIMEOUT  # as the publish worker has it
     settings.L2_PUBLISH_QUEUE = publish_queue
     api = client_for(UserFactory(username="painter"))
     source = upload(api, png(40, 30, seed=int(time.monotonic() * 1000) % 10**6))
@@ -99,6 +100,19 @@ def test_an_l2_slower_than_the_timeout_is_retried_with_backoff_then_given_up(l1,
     assert first["l2_status"] is None and first["next_retry_at"]  # failed, with the next retry
     assert "did not answer" in first["error"] and second["next_retry_at"] is None
     assert publication["attempts"] == 2 and len(l2.calls) == 2
+
+
+def test_an_answer_that_trickles_in_is_cut_off_at_the_attempt_limit_and_retried(l1, settings):
+    api, run = l1
+    with StandIn("trickle", "ok", token=L2_TOKEN, slow_seconds=PUBLISH_TIMEOUT / 4) as l2:
+        settings.L2_URL = l2.url
+        api.post(f"/runs/{run['run_id']}/publish")
+        publication = _publication(api, run["run_id"], _settled)
+    assert publication["status"] == "published", publication
+    cut, published = publication["history"]
+    assert cut["l2_status"] is None and cut["next_retry_at"]
+    assert cut["error"] == f"L2 did not finish answering within {2 * PUBLISH_TIMEOUT} s"
+    assert published["l2_status"] == 201
 
 
 def test_an_l2_that_answers_500_then_200_is_published_on_the_retry(l1, settings):
@@ -181,7 +195,7 @@ def test_concurrent_publish_requests_make_one_publication_and_one_call_to_l2(l1,
     assert Publication.objects.count() == 1
 
 
-def test_concurrent_reproduce_requests_make_one_reproduction(l1, live_server):
+def test_concurrent_reproduce_requests_never_have_two_in_flight(l1, live_server):
     from accounts.services import token_create
     from provenance.models import Reproduction
     from runs.models import Run
@@ -189,9 +203,14 @@ def test_concurrent_reproduce_requests_make_one_reproduction(l1, live_server):
     api, run = l1
     _, key = token_create(user=Run.objects.get(pk=run["run_id"]).owner, name="cli")
     statuses = _post_together(f"{live_server.url}/runs/{run['run_id']}/reproduce", key)
-    assert statuses == [200] * 7 + [202]
     deadline = time.monotonic() + 90  # bounds a hung test only
     while Reproduction.objects.filter(status__in=["queued", "running"]).exists() \
             and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert list(Reproduction.objects.values_list("status", flat=True)) == ["reproduced"]
+    made = list(Reproduction.objects.order_by("created_at"))
+    # Usually one; a request that arrives after a fast worker finished the first
+    # rightly makes another. Never two at once:
+    assert statuses.count(202) == len(made) >= 1 and set(statuses) <= {200, 202}
+    for before, after in zip(made, made[1:]):
+        assert after.created_at >= before.finished_at
+    assert {r.status for r in made} == {"reproduced"}

@@ -241,3 +241,12 @@ def test_records_from_before_signing_are_signed_by_the_backfill_command(api, com
     assert api.post("/provenance/verify", signed, format="json").json()["valid"] is True
     call_command("sign_provenance")
     assert capsys.readouterr().out.startswith("signed 0 record(s)")
+
+
+def test_a_key_readable_by_others_still_signs_but_is_reported(tmp_path, caplog):
+    path = tmp_path / "k.pem"
+    keys.load_or_create(path)
+    keys._loaded.clear()
+    path.chmod(0o644)
+    keys.load_or_create(path)
+    assert "readable by others (mode 644)" in caplog.text
