@@ -106,7 +106,8 @@ def seed_runs(count: int, *, items: int, batch: int, start: datetime.datetime,
     """Runs over the first `items` seeded cache items (seed those first)."""
     rng = random.Random(11)
     owners = _owners()
-    recipes = [r for r in Recipe.objects.all() if r.definition["inputs"] == 1]
+    recipes = [r for r in Recipe.objects.filter(kind=Recipe.Kind.CHAIN)
+               if r.definition["inputs"] == 1]
     if not recipes or items < 1:
         raise ValueError("runs need single-input recipes (migrate) and seeded cache items")
     for numbers in _batches(count, batch):
@@ -130,7 +131,7 @@ def seed_runs(count: int, *, items: int, batch: int, start: datetime.datetime,
                             "output": {"content_hash": output}} if done else None,
                 task_id=f"seeded-{n}", attempts=0 if status == Run.Status.PENDING else 1,
                 owner_id=rng.choice(owners).pk, cancelled_by_id=None, created_at=created,
-                started_at=started, finished_at=finished))
+                started_at=started, finished_at=finished, params={}))
         _insert(Run, rows)
         if progress:
             progress(len(rows))

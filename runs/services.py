@@ -338,10 +338,10 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
         _fail(run_id, task_id, str(exc))
         return None
     except (content.ContentMissing, content.ContentCorrupt) as exc:
-        _fail(run_id, f"input unavailable: {exc}")
+        _fail(run_id, task_id, f"input unavailable: {exc}")
         return None
     except content.StoreUnavailable as exc:
-        _fail(run_id, f"the shared content store is unavailable: {exc}")
+        _fail(run_id, task_id, f"the shared content store is unavailable: {exc}")
         return None
     except SoftTimeLimitExceeded:
         _fail(run_id, task_id, f"render stopped: over the soft time limit of "

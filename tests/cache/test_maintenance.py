@@ -172,5 +172,5 @@ def test_the_admin_verify_action_quarantines_a_corrupt_item(isolated_cache, user
     client.force_login(user)
     response = client.post("/admin/cache/cacheitem/", {
         "action": "verify", "_selected_action": [item.pk]}, follow=True)
-    assert "0 ok, 0 missing, 1 corrupt" in response.content.decode()
+    assert f"1 item(s) corrupt (moved to quarantine): {item.pk[:12]}" in response.content.decode()
     assert not cache_path(item.pk).exists()
