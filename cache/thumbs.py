@@ -115,6 +115,8 @@ def thumbnails_make(content_hash: str) -> list[Path]:
         source = content.ensure_local(content_hash)  # fetched from the shared store if need be
     except (content.ContentMissing, content.ContentCorrupt):
         return []
+    if not source.is_file():
+        return []  # never read a pipe or device planted at a cache path: it could block forever
     made = []
     for size in SIZES:
         path = thumb_path(content_hash, size)
