@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def _frames(image: Image.Image, size: int) -> tuple[list[Image.Image], list[int]
     return frames, durations
 
 
-def _encode(source: Path, size: int, target) -> None:
+def _encode(source, size: int, target) -> None:
     with Image.open(source) as image:
         if getattr(image, "n_frames", 1) > 1:
             # Animated GIF/WebP/PNG: an animated WebP thumbnail, timing kept.
@@ -115,13 +116,35 @@ def thumbnails_make(content_hash: str) -> list[Path]:
         source = content.ensure_local(content_hash)  # fetched from the shared store if need be
     except (content.ContentMissing, content.ContentCorrupt):
         return []
-    if not source.is_file():
-        return []  # never read a pipe or device planted at a cache path: it could block forever
+    opened = _open_regular(source)
+    if opened is None:
+        return []
+    with opened:
+        return _make_sizes(content_hash, opened)
+
+
+def _open_regular(path: Path):
+    """The file, opened once, if it is a regular file. A pipe or device at a
+    cache path must never be read: opening one without O_NONBLOCK, or reading
+    it, could block this worker forever."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _make_sizes(content_hash: str, source) -> list[Path]:
     made = []
     for size in SIZES:
         path = thumb_path(content_hash, size)
         if not path.exists():
             try:
+                source.seek(0)
                 _write_atomically(path, lambda temp, size=size: _encode(source, size, temp))
             except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
                 if isinstance(exc, OSError) and exc.errno is not None:
