@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,7 +35,8 @@ class TokenListCreate(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses={200: TokenSerializer(many=True)}, tags=["accounts"])
+    @extend_schema(responses={200: inline_serializer(
+        "TokenList", {"results": TokenSerializer(many=True)})}, tags=["accounts"])
     def get(self, request):
         tokens = ApiToken.objects.filter(user=request.user)
         return Response({"results": TokenSerializer(tokens, many=True).data})

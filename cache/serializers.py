@@ -5,7 +5,8 @@ from .models import CacheItem
 
 class CacheItemSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    owner = serializers.CharField(source="owner.username", default=None, read_only=True)
+    owner = serializers.CharField(source="owner.username", default=None, read_only=True,
+                                  allow_null=True)
 
     class Meta:
         model = CacheItem

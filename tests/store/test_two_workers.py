@@ -36,7 +36,8 @@ def render_on(worker, api, recipe: str, input_hash: str) -> str:
     assert response.status_code == 201, response.json()
     run = wait_for_run(api, response.json()["run_id"])
     assert run["status"] == "completed", run["error"]
-    assert run["provenance"]["rendered_by"] == f"@worker-{worker.name}"
+    # The worker that rendered it signed the record with its own actor.
+    assert run["provenance"]["signed_by"] == f"@worker-{worker.name}"
     return run["output_hash"]
 
 
