@@ -6,6 +6,7 @@ from cache import services, thumbs
 from cache.models import CacheItem
 from l1site.errors import error_body
 from l1site.exceptions import DomainError
+from provenance.lineage import lineage
 from runs.models import Recipe
 
 from .. import selectors
@@ -35,6 +36,8 @@ def item_page(request, content_hash: str):
         "produced_by": item.produced_by.select_related("owner").order_by("-created_at")[:20],
         "consumed_by": selectors.runs_consuming(item.content_hash),
         "recipes": Recipe.objects.order_by("name"),
+        # The chain of runs back to imported and uploaded sources (GET /cache/{hash}/lineage).
+        "lineage": lineage(item.content_hash),
     })
 
 

@@ -114,3 +114,13 @@ def test_an_svg_or_html_file_is_an_icon_and_a_download_never_inline(browser):
         assert raw["Content-Disposition"].startswith("attachment")
         assert raw["X-Content-Type-Options"] == "nosniff"
         assert browser.get(f"/cache/{item.pk}/thumb/256").status_code == 404
+
+
+def test_an_output_page_shows_its_lineage_back_to_the_source(browser, rendered):
+    cat = rendered.inputs[0]["content_hash"]
+    page = browser.get(f"/cache/{rendered.output_id}/detail").content.decode()
+    lineage = page.split('id="lineage"')[1]
+    assert rendered.id[:12] in lineage and "<code>dog</code>" in lineage
+    assert f"/cache/{cat}/detail" in lineage and "(imported)" in lineage
+    source = browser.get(f"/cache/{cat}/detail").content.decode()
+    assert "A source: imported" in source.split('id="lineage"')[1]
