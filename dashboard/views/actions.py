@@ -34,23 +34,29 @@ def _graph_recipe(request) -> Recipe | None:
     return Recipe.objects.filter(name=name, kind=Recipe.Kind.GRAPH).first()
 
 
+def _start(request, form, **run):
+    """Start the run the form describes: its page, or None with the reason on the form."""
+    try:
+        started, queued = run_services.run_start(
+            output_name=form.cleaned_data["output_name"], owner=request.user, **run)
+    except DomainError as exc:
+        form.add_error(None, exc.message)
+        return None
+    if not queued:
+        messages.info(request, "This exact run exists already: here it is.")
+    return redirect(f"/runs/{started.id}")
+
+
 def _render_graph(request, recipe: Recipe):
     """The render form for a graph recipe: named inputs and params."""
     if request.method == "POST":
         form = GraphRenderForm(recipe, request.POST)
         if form.is_valid():
             params = form.params()
-            if form.is_valid():  # params() adds an error for a value of the wrong type
-                try:
-                    run, queued = run_services.run_start(
-                        recipe=recipe.name, inputs=form.inputs(), params=params,
-                        output_name=form.cleaned_data["output_name"], owner=request.user)
-                except DomainError as exc:
-                    form.add_error(None, exc.message)
-                else:
-                    if not queued:
-                        messages.info(request, "This exact run exists already: here it is.")
-                    return redirect(f"/runs/{run.id}")
+            # params() adds an error for a value of the wrong type
+            if form.is_valid() and (page := _start(request, form, recipe=recipe.name,
+                                                   inputs=form.inputs(), params=params)):
+                return page
         status = 400
     else:
         form, status = GraphRenderForm(recipe, initial={"recipe": recipe.name}), 200
@@ -65,17 +71,9 @@ def render_form(request):
         return _render_graph(request, graph)
     if request.method == "POST":
         form = RenderForm(request.POST)
-        if form.is_valid():
-            try:
-                run, queued = run_services.run_submit(
-                    recipe=form.cleaned_data["recipe"], inputs=form.inputs(),
-                    output_name=form.cleaned_data["output_name"], owner=request.user)
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                if not queued:
-                    messages.info(request, "This exact run exists already: here it is.")
-                return redirect(f"/runs/{run.id}")
+        if form.is_valid() and (page := _start(request, form, recipe=form.cleaned_data["recipe"],
+                                               inputs=form.inputs())):
+            return page
         status = 400
     else:
         initial = {"recipe": request.GET.get("recipe", "dog")}
