@@ -145,7 +145,8 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
     card = page.locator(f"#cache-grid a[href='/cache/{output_hash}/detail']")
     card.click()
     page.wait_for_url(f"**/cache/{output_hash}/detail")
-    assert page.locator(f"a[href='/runs/{run_id}']").count() == 1  # "produced by"
+    assert page.locator(f"table a[href='/runs/{run_id}']").count() == 1  # "produced by"
+    assert page.locator(f"#lineage a[href='/runs/{run_id}']").count() == 1  # its lineage
 
     # Home: counts, the latest runs with previews, and the worker answering.
     page.goto("/")
