@@ -41,16 +41,20 @@ def _describe(content_hash: str, original_name: str) -> dict:
             "frames": info.frames, "decode_error": ""}
 
 
-def cache_record(content_hash: str, size: int, *, origin: str, original_name: str = "",
-                 owner=None) -> tuple[CacheItem, bool]:
-    """Index a file already in the store. Returns (item, created); indexing
-    the same bytes twice keeps the first record."""
-    existing = CacheItem.objects.filter(pk=content_hash).first()
-    if existing:
-        return existing, False
+def cache_describe(content_hash: str, original_name: str = "") -> dict:
+    """The facts a new index row records, read from the stored bytes; with a
+    shared store the bytes are uploaded first: a row always names bytes
+    every host can fetch. Slow I/O, so callers run it outside transactions."""
     fields = _describe(content_hash, original_name)
-    # Shared before indexed: a row always names bytes every host can fetch.
     _or_unavailable(lambda: content.stored(content_hash))
+    return fields
+
+
+def cache_index(content_hash: str, size: int, fields: dict, *, origin: str,
+                original_name: str = "", owner=None) -> tuple[CacheItem, bool]:
+    """Insert the index row for stored, described bytes. Returns (item,
+    created); indexing the same bytes twice keeps the first record. Inside a
+    caller's transaction it commits with it (a render's output and its run)."""
     try:
         with transaction.atomic():
             item = CacheItem.objects.create(
@@ -59,8 +63,19 @@ def cache_record(content_hash: str, size: int, *, origin: str, original_name: st
         thumbs.thumbnails_queue(item)  # after commit: uploads, imports and renders alike
         return item, True
     except IntegrityError:
-        # Another writer indexed the same bytes between our read and insert.
+        # Another writer indexed the same bytes first (cache_record's read
+        # came before theirs, or the caller, a render, did not read at all).
         return CacheItem.objects.get(pk=content_hash), False
+
+
+def cache_record(content_hash: str, size: int, *, origin: str, original_name: str = "",
+                 owner=None) -> tuple[CacheItem, bool]:
+    """Index a file already in the store (describe, then index)."""
+    existing = CacheItem.objects.filter(pk=content_hash).first()
+    if existing:
+        return existing, False
+    return cache_index(content_hash, size, cache_describe(content_hash, original_name),
+                       origin=origin, original_name=original_name, owner=owner)
 
 
 def cache_store_bytes(data: bytes, *, origin: str, name: str = "", owner=None) -> CacheItem:

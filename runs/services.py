@@ -17,7 +17,8 @@ from accounts.permissions import may_change  # noqa: F401 - runs' callers import
 from accounts.services import actor_handle
 from assets.models import Asset
 from cache.models import CacheItem
-from cache.services import cache_store_bytes
+from cache.services import cache_describe, cache_index
+from cache.store import store_bytes
 from cache import content
 from engine import effects, recipe as engine_recipe
 from engine.canonical import canonical_bytes, is_content_hash
@@ -232,12 +233,15 @@ def _with_db_retry(action, *, tries: int = 8):
             time.sleep(min(0.5 * 2 ** attempt, 10))
 
 
-def _finish(run_id: str, task_id: str, **fields) -> bool:
+def _finish_update(run_id: str, task_id: str, **fields) -> bool:
     """Record the end of a render. Only the claimant may (status running and
     our task id): a run cancelled, reaped or re-queued meanwhile is left alone."""
-    return bool(_with_db_retry(lambda: Run.objects.filter(
-        pk=run_id, task_id=task_id, status=Run.Status.RUNNING).update(
-        finished_at=timezone.now(), **fields)))
+    return bool(Run.objects.filter(pk=run_id, task_id=task_id, status=Run.Status.RUNNING).update(
+        finished_at=timezone.now(), **fields))
+
+
+def _finish(run_id: str, task_id: str, **fields) -> bool:
+    return _with_db_retry(lambda: _finish_update(run_id, task_id, **fields))
 
 
 def _fail(run_id: str, task_id: str, message: str) -> None:
@@ -245,7 +249,7 @@ def _fail(run_id: str, task_id: str, message: str) -> None:
         run_event(run_id, "failed", task=task_id, reason=message[:300])
 
 
-def _provenance(run: Run, output: CacheItem, task_id: str) -> dict:
+def _provenance(run: Run, output_hash: str, task_id: str) -> dict:
     software, hardware = identity.software(), identity.hardware()
     return {
         "task_id": task_id,
@@ -255,7 +259,7 @@ def _provenance(run: Run, output: CacheItem, task_id: str) -> dict:
         "requested_by": run.owner.username if run.owner else None,
         "run_id": run.id,
         "recipe": {"name": run.recipe_name, "content_hash": run.recipe_hash},
-        "output": {"name": run.output_name, "content_hash": output.pk},
+        "output": {"name": run.output_name, "content_hash": output_hash},
         "inputs": run.inputs,
         "effects": [
             {"name": step["effect"],
@@ -281,19 +285,23 @@ def _claim(run_id: str, task_id: str) -> bool:
     heartbeat is stale, i.e. its worker died. A duplicate with another task
     id finds the run taken and does nothing: one render per run."""
     stale = timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    claimed = Run.objects.filter(pk=run_id).filter(
+    # plan__isnull: a graph run is never claimed whole (run_render schedules
+    # it); testing that here saves the hot path a query of its own.
+    claimed = Run.objects.filter(pk=run_id, plan__isnull=True).filter(
         Q(status=Run.Status.PENDING)
         | (Q(status=Run.Status.RUNNING, task_id=task_id)
            & (Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)))
     ).update(status=Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
              task_id=task_id, attempts=F("attempts") + 1)
-    if not claimed and Run.objects.filter(pk=run_id, status=Run.Status.RUNNING,
+    if not claimed and Run.objects.filter(pk=run_id, plan__isnull=True, status=Run.Status.RUNNING,
                                           task_id=task_id).exists():
         raise HeldElsewhere(run_id)
     return bool(claimed)
 
 
-def _render_output(run: Run) -> CacheItem:
+def _render_output(run: Run) -> CacheItem | tuple[str, int]:
+    """The run's output: one of its inputs itself (an identity chain), or
+    new bytes stored (atomically) but not yet indexed, as (hash, size)."""
     first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
     # From this host's cache, or fetched from the shared store and verified.
     paths = content.ensure_local_many([i["content_hash"] for i in run.inputs])
@@ -301,23 +309,45 @@ def _render_output(run: Run) -> CacheItem:
                       max_pixels=settings.MAX_PIXELS, input_format=first.format)
     if rendered.passthrough is not None:
         return CacheItem.objects.get(pk=run.inputs[rendered.passthrough]["content_hash"])
-    # The bytes are stored (atomically) once; only the indexing is retried.
-    return _with_db_retry(lambda: cache_store_bytes(
-        rendered.data, origin=CacheItem.Origin.RENDERED, name=run.output_name, owner=run.owner))
+    return store_bytes(rendered.data)
+
+
+def _complete(run: Run, task_id: str, output: CacheItem | tuple[str, int]) -> tuple[str, bool]:
+    """Index new output and mark the run completed in one transaction: one
+    commit instead of two on every render, and the output's thumbnails are
+    queued after it, not inside the run's time. Returns (output hash, whether
+    the run was still ours to complete)."""
+    if isinstance(output, CacheItem):
+        content_hash, fields = output.pk, None
+    else:
+        content_hash, size = output
+        fields = cache_describe(content_hash, run.output_name)  # reads and uploads: outside
+    record = sign(_provenance(run, content_hash, task_id))
+
+    def write() -> bool:
+        with transaction.atomic():
+            if fields is not None:
+                cache_index(content_hash, size, fields, origin=CacheItem.Origin.RENDERED,
+                            original_name=run.output_name, owner=run.owner)
+            return _finish_update(run.id, task_id, status=Run.Status.COMPLETED,
+                                  output_id=content_hash, error="", provenance=record)
+
+    # The bytes are stored once; only the database writes are retried.
+    return content_hash, _with_db_retry(write)
 
 
 def run_render(run_id: str, *, task_id: str) -> str | None:
     """Render one run on this worker. Returns the output hash, or None if the
     run was not ours to render (finished, cancelled, taken) or failed.
     Raises HeldElsewhere when a live worker may still be rendering it."""
-    if Run.objects.filter(pk=run_id, plan__isnull=False).exists():
-        # A graph run renders step by step; a render_run message for it (a
-        # sweep re-queuing unfinished runs) just schedules its ready steps.
-        from .steps import schedule
-
-        schedule(run_id)
-        return None
     if not _claim(run_id, task_id):
+        if Run.objects.filter(pk=run_id, plan__isnull=False).exists():
+            # A graph run renders step by step; a render_run message for it (a
+            # sweep re-queuing unfinished runs) just schedules its ready steps.
+            from .steps import schedule
+
+            schedule(run_id)
+            return None
         run_event(run_id, "skipped", task=task_id, reason="not pending, or held by another delivery")
         return None
     run = Run.objects.select_related("recipe", "owner").get(pk=run_id)
@@ -333,7 +363,7 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
         if run.recipe.definition_hash != run.recipe_hash:
             raise DomainError("the recipe changed after this run was submitted; submit it again")
         with heartbeat(run_id, task_id):
-            output = _render_output(run)
+            content_hash, completed = _complete(run, task_id, _render_output(run))
     except (EngineError, DomainError) as exc:
         _fail(run_id, task_id, str(exc))
         return None
@@ -356,9 +386,8 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
         log.exception("render of run %s failed", run_id)
         _fail(run_id, task_id, f"internal error while rendering: {type(exc).__name__}: {exc}")
         return None
-    if _finish(run_id, task_id, status=Run.Status.COMPLETED, output=output, error="",
-               provenance=sign(_provenance(run, output, task_id))):
-        run_event(run_id, "completed", task=task_id, output=output.pk, attempt=run.attempts)
+    if completed:
+        run_event(run_id, "completed", task=task_id, output=content_hash, attempt=run.attempts)
     else:
         run_event(run_id, "discarded", task=task_id, reason="cancelled or re-queued meanwhile")
-    return output.pk
+    return content_hash
