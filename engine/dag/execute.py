@@ -16,13 +16,20 @@ from engine.canonical import canonical_bytes, hash_object
 from engine.errors import EngineError
 
 from . import plan as planning
-from .ops import avio
 from .ops._values import LIST_MEDIA_TYPE
 from .plan import Plan, Step
 
 OPS = {name: f"engine.dag.ops.{name.lower()}" for name in
        ("SOURCE", "EFFECT", "TRANSFORM", "RESIZE", "SEGMENT", "SEQUENCE", "LAYER", "BLEND", "MUX",
         "AUDIO_MIX", "ANALYZE", "MAP")}
+
+
+def _avio():
+    # Imported on first use: PyAV adds about 28 MB to every process that
+    # loads it, and the web server plans graphs but never decodes media.
+    from .ops import avio
+
+    return avio
 
 
 class MissingInput(EngineError):
@@ -44,7 +51,7 @@ class Context:
             if found is None:
                 raise MissingInput(f"nothing is stored under {cache_id}")
             path, media_type = found
-            self._memo[cache_id] = avio.decode(path, media_type=media_type,
+            self._memo[cache_id] = _avio().decode(path, media_type=media_type,
                                                max_pixels=self.max_pixels,
                                                max_seconds=self.max_seconds)
         return self._memo[cache_id]
@@ -71,7 +78,7 @@ def run_step(step: Step, ctx: Context) -> None:
               else [ctx.load(v) for v in step.inputs])
     module = importlib.import_module(OPS[step.type])
     value = module.run(step.config, inputs, ctx)
-    data, media_type = avio.encode(value)
+    data, media_type = _avio().encode(value)
     ctx.store.save(step.cache_id, data, media_type, step)
     ctx._memo[step.cache_id] = value
     ctx.executed.append(step.cache_id)
@@ -104,7 +111,7 @@ def deliver(cache_id: str, ctx: Context) -> str:
     target = delivery_id(cache_id)
     if ctx.store.find(target) is None:
         value = ctx.load(cache_id)
-        data, media_type = avio.encode(value, final=True)
+        data, media_type = _avio().encode(value, final=True)
         ctx.store.save(target, data, media_type, None)
         ctx.executed.append(target)
     return target
