@@ -172,7 +172,8 @@ def thumbnails_missing():
 def _queue(content_hash: str) -> None:
     from .tasks import make_thumbnails  # tasks import this module
 
-    make_thumbnails.delay(content_hash)
+    queue = {"queue": settings.THUMB_QUEUE} if settings.THUMB_QUEUE else {}
+    make_thumbnails.apply_async(args=[content_hash], **queue)
 
 
 def thumbnails_queue(item: CacheItem) -> None:

@@ -357,6 +357,9 @@ LOGOUT_REDIRECT_URL = "/"
 THUMB_DIR = env_str("ARTDAG_THUMB_DIR", "")
 # Cache browser page size (keyset pagination, so depth never costs more).
 DASHBOARD_PAGE_SIZE = env_int("ARTDAG_DASHBOARD_PAGE_SIZE", 48, minimum=1)
+# Thumbnail tasks follow every upload, import and render; a queue of their own
+# (with its own workers) keeps them from delaying renders. Empty: the render queue.
+THUMB_QUEUE = env_str("ARTDAG_THUMB_QUEUE", "")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The home page pings workers (a broadcast); the filesystem transport keeps
     # its exchange table in ./control unless told otherwise: keep it in the data dir.

@@ -95,3 +95,23 @@ def test_the_backfill_command_makes_only_what_is_missing():
     again = StringIO()
     call_command("make_thumbnails", stdout=again)
     assert again.getvalue().strip() == "queued thumbnails for 0 image(s)"
+
+
+def test_thumbnail_tasks_go_to_their_own_queue_when_one_is_set(
+        settings, redis_url, django_capture_on_commit_callbacks):
+    import json
+    import uuid
+
+    import redis
+
+    broker = redis.Redis.from_url(redis_url)
+    settings.THUMB_QUEUE = f"thumbs-{uuid.uuid4().hex[:8]}"
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            item = store(images.png(seed=71))
+        # Kombu's Redis transport keeps a queue as a list under the queue's name.
+        messages = [json.loads(m) for m in broker.lrange(settings.THUMB_QUEUE, 0, -1)]
+        assert [m["headers"]["task"] for m in messages] == ["cache.tasks.make_thumbnails"]
+        assert messages[0]["headers"]["argsrepr"] == repr([item.pk])
+    finally:
+        broker.delete(settings.THUMB_QUEUE)
