@@ -110,6 +110,10 @@ class BenchEnv(contextlib.ExitStack):
             ARTDAG_CACHE_DIR=str(self.cache_dir),
             ARTDAG_IMPORT_ROOTS=str(self.import_dir),
             ARTDAG_QUEUE=self.queue,
+            # Thumbnails on a queue of their own that no benchmark worker
+            # consumes (as production can: docs/scaling.md): the figures time
+            # renders, and a render's thumbnails are deferrable page furniture.
+            ARTDAG_THUMB_QUEUE=f"{self.queue}-thumbs",
             PYTHONUNBUFFERED="1",
         )
         return env

@@ -95,6 +95,7 @@ def start_worker(env, concurrency: int, timeout: float = 60, *, name: str = "wor
         "--loglevel=WARNING", "--without-gossip", "--without-mingle",
         f"--hostname={hostname}@%h"]
     proc = Process(name, cmd, env.env, env.data_dir / f"{name}.log")
+    proc.nodename = f"{hostname}@{socket.gethostname()}"
     env.callback(proc.stop)
     # At WARNING the worker never logs "ready.", so ask it: a ping answered on
     # the broadcast (pidbox) queue means its consumer loop is running. Our
