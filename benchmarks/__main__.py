@@ -10,7 +10,7 @@ Groups (all of them, in this order, when none is named):
   load        9. 50 concurrent clients on cache-hit POST /runs
   memory      10. a 2 GiB import and download vs 150 MB RSS
   scaling     8. 200 small runs with 1, then 2 worker processes
-  listing     7. GET /cache and GET /runs with 100,000 rows vs 1,000
+  listing     7. GET /cache and GET /runs (JSON and dashboard) with 100,000 rows vs 1,000
 
 Order matters for noise: the in-process figures run before any server or
 worker exists. Each group's rows are kept in benchmarks/results.json, so a

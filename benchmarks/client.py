@@ -51,8 +51,8 @@ class Client:
                 raise
         raise AssertionError("unreachable")
 
-    def get(self, path: str) -> tuple[int, bytes]:
-        return self.request("GET", path)
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, bytes]:
+        return self.request("GET", path, headers=headers)
 
     def get_json(self, path: str) -> dict:
         status, body = self.get(path)

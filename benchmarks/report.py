@@ -107,7 +107,11 @@ removes all of it afterwards.
    page (its 20th and last) is the baseline for the 500th. The queries are
    keyset scans of the indexes named in cache/models.py (`cache_newest`)
    and runs/models.py (`run_newest`): `WHERE created_at < cursor ORDER BY
-   created_at DESC LIMIT 51`.
+   created_at DESC LIMIT 51`. 7c does the same for the dashboard pages a
+   browser gets on /cache and /runs (`Accept: text/html`), the 500th
+   reached by following each page's "Older" link; only the HTML is timed,
+   not the thumbnails it links to. Their keyset is `WHERE (created_at, key)
+   < cursor ORDER BY created_at DESC, key DESC`, on the same two indexes.
 8. 200 small `invert` runs through the API with one `celery worker
    --concurrency=1`, then 200 fresh ones with two such workers; 8b is the
    median task time (finished_at - started_at) minus the same render done

@@ -98,6 +98,11 @@ def cache_items(*, media_type: str = "", origin: str = "", q: str = "") -> Query
 
 def runs_browse(*, status: str = "", recipe: str = "", owner: str = "", cursor: str = "",
                 limit: int = 50) -> Page:
+    return _keyset(runs_listed(status=status, recipe=recipe, owner=owner), cursor, "id", limit)
+
+
+def runs_listed(*, status: str = "", recipe: str = "", owner: str = "") -> QuerySet:
+    # Unfiltered, the run_newest index (-created_at, -id) is this order itself.
     runs = Run.objects.select_related("owner", "output").order_by("-created_at", "-id")
     if status:
         if status not in Run.Status.values:
@@ -109,7 +114,7 @@ def runs_browse(*, status: str = "", recipe: str = "", owner: str = "", cursor: 
     if owner:
         user = get_user_model().objects.filter(username=owner).first()
         runs = runs.filter(owner=user) if user else runs.none()  # run_by_owner
-    return _keyset(runs, cursor, "id", limit)
+    return runs
 
 
 def runs_consuming(content_hash: str, limit: int = 20) -> list[Run]:

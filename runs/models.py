@@ -80,8 +80,11 @@ class Run(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # GET /runs, newest first.
-            models.Index(fields=["-created_at"], name="run_newest"),
+            # GET /runs, newest first: the API's cursor (created_at) and the
+            # dashboard's keyset (created_at, id) after the last row shown
+            # (dashboard.selectors.runs_browse), both a plain walk of this
+            # index at any depth; the id breaks ties between equal timestamps.
+            models.Index(fields=["-created_at", "-id"], name="run_newest"),
             # GET /runs?status=running (and the dashboard's queue view).
             models.Index(fields=["status", "-created_at"], name="run_by_status"),
             # GET /runs?recipe=dog
