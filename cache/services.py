@@ -20,11 +20,14 @@ from .models import CacheItem
 from .store import HashingWriter, Progress, cache_path, hash_file, store_bytes, store_file
 
 
-def _describe(content_hash: str, original_name: str) -> dict:
+def _describe(content_hash: str, original_name: str, *, rendered: bool = False) -> dict:
     """Media type and image facts, read from the stored bytes (never from the
-    client's claims about them)."""
+    client's claims about them). The engine's own output needs only its
+    header read; anything from outside is decoded in full, so a truncated
+    file is caught on the way in."""
+    read = media.header if rendered else media.probe
     try:
-        info = media.probe(cache_path(content_hash), max_pixels=settings.MAX_PIXELS)
+        info = read(cache_path(content_hash), max_pixels=settings.MAX_PIXELS)
     except TooLarge as exc:
         if exc.info is None:
             return {"media_type": "application/octet-stream", "decode_error": str(exc)}
@@ -41,11 +44,11 @@ def _describe(content_hash: str, original_name: str) -> dict:
             "frames": info.frames, "decode_error": ""}
 
 
-def cache_describe(content_hash: str, original_name: str = "") -> dict:
+def cache_describe(content_hash: str, original_name: str = "", *, rendered: bool = False) -> dict:
     """The facts a new index row records, read from the stored bytes; with a
     shared store the bytes are uploaded first: a row always names bytes
     every host can fetch. Slow I/O, so callers run it outside transactions."""
-    fields = _describe(content_hash, original_name)
+    fields = _describe(content_hash, original_name, rendered=rendered)
     _or_unavailable(lambda: content.stored(content_hash))
     return fields
 

@@ -84,6 +84,15 @@ def _open(source: Path | bytes, max_pixels: int) -> tuple[Image.Image, MediaInfo
     return image, info
 
 
+def header(source: Path | bytes, *, max_pixels: int) -> MediaInfo:
+    """Format, size and frame count from the header alone: for files whose
+    pixels are known good (the engine's own output), where probe's full
+    decode would only repeat work."""
+    image, info = _open(source, max_pixels)
+    image.close()
+    return info
+
+
 def _frame_array(frame: Image.Image, with_alpha: bool) -> np.ndarray:
     return np.asarray(frame.convert("RGBA" if with_alpha else "RGB"))
 

@@ -19,14 +19,15 @@ class Rendered:
     format: str | None
 
 
-def _is_noop(definition: dict, first_format: str | None) -> bool:
+def _is_noop(definition: dict, first: Path, first_format: str | None, max_pixels: int) -> bool:
+    if definition["inputs"] != 1 or any(s["effect"] != "identity" for s in definition["steps"]):
+        return False
     fmt = definition["output_format"]
-    same_format = fmt is None or (first_format is not None and fmt.upper() == first_format)
-    return (
-        definition["inputs"] == 1
-        and same_format
-        and all(step["effect"] == "identity" for step in definition["steps"])
-    )
+    if fmt is None:
+        return True
+    # Only now does the input's format matter: read its header if not given.
+    first_format = first_format or media.header(first, max_pixels=max_pixels).format
+    return fmt.upper() == first_format
 
 
 def render(definition: dict, inputs: list[Path], *, max_pixels: int,
@@ -36,7 +37,7 @@ def render(definition: dict, inputs: list[Path], *, max_pixels: int,
         raise effects.InvalidParams(
             f"recipe takes {definition['inputs']} input(s), got {len(inputs)}"
         )
-    if _is_noop(definition, input_format):
+    if _is_noop(definition, inputs[0], input_format, max_pixels):
         return Rendered(data=None, passthrough=0, format=input_format)
 
     decoded = [media.decode(path, max_pixels=max_pixels) for path in inputs]

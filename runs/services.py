@@ -302,11 +302,9 @@ def _claim(run_id: str, task_id: str) -> bool:
 def _render_output(run: Run) -> CacheItem | tuple[str, int]:
     """The run's output: one of its inputs itself (an identity chain), or
     new bytes stored (atomically) but not yet indexed, as (hash, size)."""
-    first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
     # From this host's cache, or fetched from the shared store and verified.
     paths = content.ensure_local_many([i["content_hash"] for i in run.inputs])
-    rendered = render(run.recipe.definition, paths,
-                      max_pixels=settings.MAX_PIXELS, input_format=first.format)
+    rendered = render(run.recipe.definition, paths, max_pixels=settings.MAX_PIXELS)
     if rendered.passthrough is not None:
         return CacheItem.objects.get(pk=run.inputs[rendered.passthrough]["content_hash"])
     return store_bytes(rendered.data)
@@ -321,7 +319,8 @@ def _complete(run: Run, task_id: str, output: CacheItem | tuple[str, int]) -> tu
         content_hash, fields = output.pk, None
     else:
         content_hash, size = output
-        fields = cache_describe(content_hash, run.output_name)  # reads and uploads: outside
+        # Reads the header and uploads to a shared store: outside the transaction.
+        fields = cache_describe(content_hash, run.output_name, rendered=True)
     record = sign(_provenance(run, content_hash, task_id))
 
     def write() -> bool:

@@ -27,6 +27,15 @@ def test_identity_passes_the_input_through_without_decoding(tmp_path):
     assert rendered.passthrough == 0 and rendered.data is None
 
 
+def test_identity_into_a_named_format_reads_the_inputs_format_from_its_header(two_files):
+    same = render({"steps": [{"effect": "identity"}], "output_format": "png"}, [two_files[0]],
+                  max_pixels=LIMIT)
+    assert same.passthrough == 0 and same.data is None
+    other = render({"steps": [{"effect": "identity"}], "output_format": "webp"}, [two_files[0]],
+                   max_pixels=LIMIT)
+    assert other.passthrough is None and media.decode(other.data, max_pixels=LIMIT).format == "WEBP"
+
+
 def test_dog_renders_the_same_bytes_every_time(two_files):
     first = render(DOG, [two_files[0]], max_pixels=LIMIT)
     assert first.data == render(DOG, [two_files[0]], max_pixels=LIMIT).data
