@@ -211,6 +211,9 @@ if CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TI
 MAX_RENDER_ATTEMPTS = env_int("ARTDAG_MAX_RENDER_ATTEMPTS", 3, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = env_str("ARTDAG_QUEUE", "artdag")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup would close every database connection around every
+# task; l1site.celery recycles them as Django does per request instead.
+CELERY_DB_REUSE_MAX = 2 ** 62
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LOGGING = {
