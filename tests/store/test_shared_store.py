@@ -109,6 +109,20 @@ def test_the_local_store_fetches_nothing_and_needs_no_bucket(db, settings, tmp_p
     content.stored("ab" * 32)  # nothing to publish: no bucket is asked
 
 
+def test_the_web_process_does_not_load_boto3_with_the_local_store():
+    # Loading every URL imports every view and what they import, as a web
+    # process does; boto3 must wait until a bucket is actually called.
+    script = ("import django, sys; django.setup(); "
+              "from django.urls import get_resolver; get_resolver().url_patterns; "
+              "loaded = sorted(m for m in ('boto3', 'botocore') if m in sys.modules); "
+              "assert not loaded, loaded")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "l1site.settings",
+                               "ARTDAG_STORE": "local"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
 @pytest.mark.parametrize("env, message", [
     ({"ARTDAG_STORE": "nfs"}, "ARTDAG_STORE must be local or s3"),
     ({"ARTDAG_STORE": "s3"}, "ARTDAG_STORE=s3 needs ARTDAG_S3_BUCKET"),
