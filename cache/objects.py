@@ -108,6 +108,16 @@ def download(content_hash: str, sink) -> None:
                 sink(chunk)
 
 
+def delete(content_hash: str) -> None:
+    """Remove the object. One that is already gone is no error (S3 answers a
+    delete of a missing key with 204 too), so collecting twice is harmless."""
+    try:
+        with _translated(content_hash, "delete of "):
+            client().delete_object(Bucket=settings.S3_BUCKET, Key=key(content_hash))
+    except ObjectMissing:
+        pass
+
+
 def put_bytes(content_hash: str, data: bytes) -> None:
     """Write an object directly (operators' repair tools and tests)."""
     client().put_object(Bucket=settings.S3_BUCKET, Key=key(content_hash), Body=data)
