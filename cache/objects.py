@@ -73,6 +73,7 @@ def where(content_hash: str) -> str:
 def _translated(content_hash: str, doing: str = ""):
     """boto3's errors as ours: ObjectMissing for "no such object", and
     StoreUnavailable for everything else (unreachable, refused, throttled)."""
+    from boto3.exceptions import S3UploadFailedError
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -81,7 +82,9 @@ def _translated(content_hash: str, doing: str = ""):
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             raise ObjectMissing(where(content_hash)) from exc
         raise StoreUnavailable(f"{doing}{where(content_hash)}: {exc}") from exc
-    except BotoCoreError as exc:
+    # upload_file wraps a refused PutObject (no such bucket, access denied) in
+    # S3UploadFailedError, which is neither of botocore's.
+    except (BotoCoreError, S3UploadFailedError) as exc:
         raise StoreUnavailable(f"{doing}{where(content_hash)}: {exc}") from exc
 
 

@@ -94,6 +94,14 @@ def test_an_unreachable_store_refuses_the_upload_with_503_and_indexes_nothing(bu
     assert CacheItem.objects.count() == 0
 
 
+def test_a_bucket_that_refuses_the_upload_answers_503_and_indexes_nothing(bucket, artist_api):
+    settings.S3_BUCKET = "artdag-no-such-bucket"  # reachable, but every upload is refused
+    response = artist_api.post("/cache", {"file": _file(images.png(seed=7))}, format="multipart")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "store_unavailable"
+    assert CacheItem.objects.count() == 0
+
+
 def _file(data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
