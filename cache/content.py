@@ -12,6 +12,8 @@ never used. Then the hot cache is trimmed to its byte limit (cache.hot).
 ``stored(hash)`` is the other half: once a writer has placed a new file in
 CACHE_DIR (atomically, cache.store), it is uploaded to the bucket before the
 database indexes it, so every row names bytes that every host can reach.
+``unpublish(hash)`` undoes it for cache_gc, which calls it under the row's
+lock (cache.maintenance says why that order is safe).
 """
 
 from __future__ import annotations
@@ -122,6 +124,14 @@ def stored(content_hash: str) -> None:
         objects.upload(content_hash, path)
         log.info("published %s to %s", content_hash, objects.where(content_hash))
     hot.admit(path.stat().st_size, {path}, _in_store)
+
+
+def unpublish(content_hash: str) -> None:
+    """cache_gc is dropping this content's row: delete its object from the
+    bucket (s3). The local copy is the caller's to remove. Raises
+    StoreUnavailable if the bucket refuses or cannot be reached."""
+    if shared():
+        objects.delete(content_hash)
 
 
 def push_all(progress=None) -> dict[str, int]:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from . import content
 from .models import CacheItem
 from .services import cache_verify_item
 from .store import Progress, cache_path
@@ -94,6 +95,10 @@ class GcReport:
     orphan_files: int = 0
     stale_temp_files: int = 0
     expired_runs: int = 0
+    # "<hash>: <why>" for an item kept because the bucket would not delete
+    # its object; gc stops there (the next item would most likely fail the
+    # same way, each after a round of retries).
+    store_failed: list[str] = field(default_factory=list)
 
 
 def _forget_steps(item: CacheItem) -> None:
@@ -138,7 +143,9 @@ def _in_use(content_hash: str, cutoff) -> bool:
 
 
 def _collect(content_hash: str, cutoff, report: GcReport) -> int | None:
-    """Delete one item if nothing uses it; returns its size, or None if kept."""
+    """Delete one item if nothing uses it; returns its size, or None if kept.
+    Raises StoreUnavailable, with nothing changed, if the bucket (s3) would
+    not delete its object."""
     from runs.models import Run
 
     with transaction.atomic():
@@ -146,12 +153,31 @@ def _collect(content_hash: str, cutoff, report: GcReport) -> int | None:
             return None
         item = CacheItem.objects.get(pk=content_hash)
         # Old runs keep their history and provenance; only the bytes go.
-        report.expired_runs += Run.objects.filter(output=item).update(
+        expired = Run.objects.filter(output=item).update(
             status=Run.Status.FAILED, output=None,
             error=f"output collected by cache_gc (older than {settings.GC_KEEP_DAYS} days); "
                   "submit again to re-render")
         _forget_steps(item)
         item.delete()
+        # The bucket's object goes last, still under the row lock and before
+        # the commit, never after it. A writer indexing the same bytes
+        # (cache_record) reads the row first and, if it is gone, uploads only
+        # when the bucket lacks the object (content.stored). Until we commit
+        # it still sees the row and indexes nothing; once we have committed,
+        # the object is already gone, so it uploads the bytes again before
+        # its insert. Deleting after the commit would let it find the object,
+        # skip the upload and index a row whose object we then delete.
+        # (A writer that read "no row" before this row existed is kept out
+        # by the grace period: gc never collects a row younger than that.)
+        # If the bucket refuses, the exception rolls everything back: the
+        # row, its runs and steps stay as they were and the next gc tries
+        # again, rather than leaving an object no row leads to. The one
+        # window left is a commit that fails after the delete: the row then
+        # names an object that is gone; this host still has its copy, other
+        # hosts answer 404, and cache_verify there reports it missing
+        # (--repair drops it).
+        content.unpublish(content_hash)
+    report.expired_runs += expired
     # After the commit: a rollback must not lose a file. A crash here leaves
     # an orphan file, which the next collection removes.
     cache_path(content_hash).unlink(missing_ok=True)
@@ -187,7 +213,9 @@ def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: 
     """Delete content nothing refers to, oldest first; with max_bytes, only
     until the cache is that small. Roots: assets, pinned items, outputs of
     runs finished within keep_days, graph steps finished within keep_days,
-    inputs and planned steps of pending or running runs."""
+    inputs and planned steps of pending or running runs. With the s3 store
+    the bucket's object goes with the row; if the bucket refuses, the item
+    is kept and named in report.store_failed, and collection stops."""
     keep_days = settings.GC_KEEP_DAYS if keep_days is None else keep_days
     grace = settings.GC_GRACE_SECONDS if grace_seconds is None else grace_seconds
     now = timezone.now()
@@ -208,7 +236,12 @@ def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: 
             report.freed_bytes += size
             total -= size
             continue
-        freed = _collect(content_hash, cutoff, report)
+        try:
+            freed = _collect(content_hash, cutoff, report)
+        except content.StoreUnavailable as exc:
+            log.error("cache_gc kept %s: the shared store did not delete it: %s", content_hash, exc)
+            report.store_failed.append(f"{content_hash}: {exc}")
+            break
         if freed is None:
             report.kept_in_use += 1
             continue

@@ -8,19 +8,17 @@ and any number of hosts can write at once without coordination.
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from pathlib import Path
 
-import boto3
-from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-# Multipart above 64 MiB, four parts in flight: about 64 MiB of buffers at
-# most, whatever the file size (boto3's default of ten 8 MiB parts is close,
-# but this keeps request counts down for big files).
-TRANSFER = TransferConfig(multipart_threshold=64 * 1024 ** 2,
-                          multipart_chunksize=16 * 1024 ** 2, max_concurrency=4)
+# boto3 and botocore are imported inside the functions that call the bucket,
+# never at module level: cache.content imports this module in every process,
+# and a web process on the local store (ARTDAG_STORE=local) would carry
+# boto3's memory for nothing (importing it adds about 7 MB of resident memory
+# per process here, and a client about 14 MB more).
+
 CHUNK = 1024 * 1024
 
 
@@ -32,8 +30,22 @@ class ObjectMissing(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=1)
+def _transfer():
+    from boto3.s3.transfer import TransferConfig
+
+    # Multipart above 64 MiB, four parts in flight: about 64 MiB of buffers at
+    # most, whatever the file size (boto3's default of ten 8 MiB parts is close,
+    # but this keeps request counts down for big files).
+    return TransferConfig(multipart_threshold=64 * 1024 ** 2,
+                          multipart_chunksize=16 * 1024 ** 2, max_concurrency=4)
+
+
 @functools.lru_cache(maxsize=4)
 def _client(endpoint: str, region: str, key_id: str, secret: str):
+    import boto3
+    from botocore.config import Config
+
     credentials = {"aws_access_key_id": key_id, "aws_secret_access_key": secret} if key_id else {}
     return boto3.session.Session().client(
         "s3", endpoint_url=endpoint or None, region_name=region,
@@ -57,42 +69,56 @@ def where(content_hash: str) -> str:
     return f"s3://{settings.S3_BUCKET}/{key(content_hash)}"
 
 
-def _missing(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+@contextmanager
+def _translated(content_hash: str, doing: str = ""):
+    """boto3's errors as ours: ObjectMissing for "no such object", and
+    StoreUnavailable for everything else (unreachable, refused, throttled)."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise ObjectMissing(where(content_hash)) from exc
+        raise StoreUnavailable(f"{doing}{where(content_hash)}: {exc}") from exc
+    # upload_file wraps a refused PutObject (no such bucket, access denied) in
+    # S3UploadFailedError, which is neither of botocore's.
+    except (BotoCoreError, S3UploadFailedError) as exc:
+        raise StoreUnavailable(f"{doing}{where(content_hash)}: {exc}") from exc
 
 
 def exists(content_hash: str) -> bool:
     try:
-        client().head_object(Bucket=settings.S3_BUCKET, Key=key(content_hash))
+        with _translated(content_hash):
+            client().head_object(Bucket=settings.S3_BUCKET, Key=key(content_hash))
         return True
-    except ClientError as exc:
-        if _missing(exc):
-            return False
-        raise StoreUnavailable(f"{where(content_hash)}: {exc}") from exc
-    except BotoCoreError as exc:
-        raise StoreUnavailable(f"{where(content_hash)}: {exc}") from exc
+    except ObjectMissing:
+        return False
 
 
 def upload(content_hash: str, path: Path) -> None:
-    try:
-        client().upload_file(str(path), settings.S3_BUCKET, key(content_hash), Config=TRANSFER)
-    except (ClientError, BotoCoreError) as exc:
-        raise StoreUnavailable(f"upload to {where(content_hash)} failed: {exc}") from exc
+    with _translated(content_hash, "upload to "):
+        client().upload_file(str(path), settings.S3_BUCKET, key(content_hash), Config=_transfer())
 
 
 def download(content_hash: str, sink) -> None:
     """Stream the object into sink(chunk) one CHUNK at a time (constant memory)."""
-    try:
+    with _translated(content_hash):
         body = client().get_object(Bucket=settings.S3_BUCKET, Key=key(content_hash))["Body"]
         with body:
             for chunk in body.iter_chunks(CHUNK):
                 sink(chunk)
-    except ClientError as exc:
-        if _missing(exc):
-            raise ObjectMissing(where(content_hash)) from exc
-        raise StoreUnavailable(f"{where(content_hash)}: {exc}") from exc
-    except BotoCoreError as exc:
-        raise StoreUnavailable(f"{where(content_hash)}: {exc}") from exc
+
+
+def delete(content_hash: str) -> None:
+    """Remove the object. One that is already gone is no error (S3 answers a
+    delete of a missing key with 204 too), so collecting twice is harmless."""
+    try:
+        with _translated(content_hash, "delete of "):
+            client().delete_object(Bucket=settings.S3_BUCKET, Key=key(content_hash))
+    except ObjectMissing:
+        pass
 
 
 def put_bytes(content_hash: str, data: bytes) -> None:

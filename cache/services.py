@@ -171,13 +171,21 @@ def cache_local_path(content_hash: str) -> Path:
         raise DomainError(str(exc), code="corrupt_content", status_code=502) from None
 
 
-def cache_get(content_hash: str) -> CacheItem:
+def cache_item(content_hash: str) -> CacheItem:
+    """The index row alone, bytes or not (a collected file still has a
+    lineage): 400 for anything but a content hash, 404 if nothing is indexed."""
     if not is_content_hash(content_hash):
         raise DomainError("not a content hash: expected 64 lowercase hex characters",
                           code="invalid_hash")
     item = CacheItem.objects.filter(pk=content_hash).first()
     if item is None:
         raise NotFound(f"no cached content with hash {content_hash}")
+    return item
+
+
+def cache_get(content_hash: str) -> CacheItem:
+    """The index row, with its bytes on this host (fetched if need be)."""
+    item = cache_item(content_hash)
     cache_local_path(content_hash)
     return item
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.db.models import Prefetch
 
 from cache.models import CacheItem
-from engine.canonical import is_content_hash
-from l1site.exceptions import DomainError, NotFound
+from cache.services import cache_item
+from l1site.exceptions import NotFound
 from runs.models import Run, RunInput
 
 MAX_RUNS = 500
@@ -37,12 +37,7 @@ def _item(item: CacheItem) -> dict:
 
 
 def lineage(content_hash: str) -> dict:
-    if not is_content_hash(content_hash):
-        raise DomainError("not a content hash: expected 64 lowercase hex characters",
-                          code="invalid_hash")
-    item = CacheItem.objects.filter(pk=content_hash).first()
-    if item is None:
-        raise NotFound(f"no cached content with hash {content_hash}")
+    item = cache_item(content_hash)  # the row is enough: no bytes needed
     completed = _runs().filter(status=Run.Status.COMPLETED)
     produced_by = list(completed.filter(output_id=content_hash).order_by("created_at"))
     used = _runs().filter(input_rows__content_hash=content_hash).distinct().order_by("-created_at")

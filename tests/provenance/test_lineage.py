@@ -2,6 +2,7 @@
 
 import pytest
 
+from cache.store import cache_path
 from provenance import lineage
 from runs.models import Run
 from tests.provenance.conftest import render_here
@@ -62,6 +63,17 @@ def test_lineage_of_a_bad_or_unknown_hash_is_a_clear_error(api, db):
     assert api.get("/cache/xyz/lineage").json()["error"]["code"] == "invalid_hash"
     response = api.get(f"/cache/{'a' * 64}/lineage")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_an_indexed_file_whose_bytes_are_gone_still_has_a_lineage(api, chain, tmp_path):
+    path = cache_path(chain["z"])
+    path.rename(tmp_path / "z")  # the session's cache dir is shared: put it back after
+    try:
+        assert api.get(f"/cache/{chain['z']}").status_code == 404  # the bytes are needed there
+        body = api.get(f"/cache/{chain['z']}/lineage").json()
+        assert [r["run_id"] for r in body["produced_by"]] == [chain["diptych"]]
+    finally:
+        (tmp_path / "z").rename(path)
 
 
 def test_runs_made_before_the_input_table_are_backfilled(chain):

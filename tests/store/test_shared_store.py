@@ -94,6 +94,14 @@ def test_an_unreachable_store_refuses_the_upload_with_503_and_indexes_nothing(bu
     assert CacheItem.objects.count() == 0
 
 
+def test_a_bucket_that_refuses_the_upload_answers_503_and_indexes_nothing(bucket, artist_api):
+    settings.S3_BUCKET = "artdag-no-such-bucket"  # reachable, but every upload is refused
+    response = artist_api.post("/cache", {"file": _file(images.png(seed=7))}, format="multipart")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "store_unavailable"
+    assert CacheItem.objects.count() == 0
+
+
 def _file(data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -107,6 +115,20 @@ def test_the_local_store_fetches_nothing_and_needs_no_bucket(db, settings, tmp_p
     with pytest.raises(content.ContentMissing):
         content.ensure_local("ab" * 32)
     content.stored("ab" * 32)  # nothing to publish: no bucket is asked
+
+
+def test_the_web_process_does_not_load_boto3_with_the_local_store():
+    # Loading every URL imports every view and what they import, as a web
+    # process does; boto3 must wait until a bucket is actually called.
+    script = ("import django, sys; django.setup(); "
+              "from django.urls import get_resolver; get_resolver().url_patterns; "
+              "loaded = sorted(m for m in ('boto3', 'botocore') if m in sys.modules); "
+              "assert not loaded, loaded")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT,
+                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "l1site.settings",
+                               "ARTDAG_STORE": "local"},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("env, message", [

@@ -16,7 +16,8 @@ def _non_negative(text: str) -> int:
 
 class Command(BaseCommand):
     help = ("Delete cached content nothing refers to (kept: assets, pinned items, outputs of runs "
-            "finished within --keep-days, anything a pending or running run needs).")
+            "finished within --keep-days, anything a pending or running run needs), and with "
+            "ARTDAG_STORE=s3 its bucket object; exits 1 if the bucket refuses a delete.")
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="list what would go; delete nothing")
@@ -33,8 +34,14 @@ class Command(BaseCommand):
         verb = "would delete" if options["dry_run"] else "deleted"
         for content_hash in report.deleted:
             self.stdout.write(f"{verb} {content_hash}")
-        self.stderr.write(self.style.SUCCESS(
-            f"{verb} {len(report.deleted)} item(s) and {report.orphan_files} orphan file(s), "
-            f"{report.freed_bytes} bytes; {report.kept_in_use} kept because they came into use; "
-            f"{report.expired_runs} old run(s) lost their output; "
-            f"{report.stale_temp_files} stale temp file(s) removed"))
+        for failure in report.store_failed:
+            self.stdout.write(f"kept {failure}")
+        summary = (f"{verb} {len(report.deleted)} item(s) and {report.orphan_files} orphan file(s), "
+                   f"{report.freed_bytes} bytes; {report.kept_in_use} kept because they came into use; "
+                   f"{report.expired_runs} old run(s) lost their output; "
+                   f"{report.stale_temp_files} stale temp file(s) removed")
+        if report.store_failed:
+            # Exit 1: the bucket is not being collected until it answers again.
+            raise CommandError(f"{summary}; stopped: the shared store did not delete an object "
+                               "(the item was kept; run cache_gc again when the store is back)")
+        self.stderr.write(self.style.SUCCESS(summary))
