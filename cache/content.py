@@ -64,6 +64,17 @@ def ensure_local(content_hash: str, *, keep: set[Path] | None = None) -> Path:
     return path
 
 
+def available(content_hash: str) -> bool:
+    """Whether this content's bytes can be had (this host's copy or the
+    bucket's), asked without fetching them: a stat, and with s3 at most one
+    HEAD request. Raises StoreUnavailable if the bucket cannot say."""
+    if not is_content_hash(content_hash):
+        return False
+    if cache_path(content_hash).exists():
+        return True
+    return shared() and objects.exists(content_hash)
+
+
 def _in_store(path: Path) -> bool:
     """Evicting this host's copy loses nothing: the bucket has the bytes.
     If the bucket cannot say, keep the file: eviction can wait, data cannot."""

@@ -183,6 +183,17 @@ def cache_item(content_hash: str) -> CacheItem:
     return item
 
 
+def cache_bytes_available(content_hash: str) -> bool | None:
+    """Whether a cached file's bytes can still be had, here or in the shared
+    store, asked without fetching them: a row can outlive its bytes (a file
+    removed by hand, a gc whose commit failed after the delete, bench_seed's
+    rows). None if the shared store cannot be reached to say."""
+    try:
+        return content.available(content_hash)
+    except content.StoreUnavailable:
+        return None
+
+
 def cache_get(content_hash: str) -> CacheItem:
     """The index row, with its bytes on this host (fetched if need be)."""
     item = cache_item(content_hash)

@@ -29,9 +29,12 @@ def cache_browser(request):
 
 @page()
 def item_page(request, content_hash: str):
-    item = services.cache_get(content_hash)
+    # The row alone: the page shows the record and lineage of a file whose
+    # bytes are gone, and never downloads an original from the shared store.
+    item = services.cache_item(content_hash)
     return render(request, "dashboard/cache_item.html", {
         "item": item,
+        "bytes_available": services.cache_bytes_available(item.content_hash),
         "assets": item.assets.order_by("name"),
         "produced_by": item.produced_by.select_related("owner").order_by("-created_at")[:20],
         "consumed_by": selectors.runs_consuming(item.content_hash),
@@ -48,7 +51,9 @@ def thumbnail(request, content_hash: str, size: int):
         return JsonResponse(error_body("invalid_size", f"size must be one of {thumbs.SIZES}"),
                             status=400)
     try:
-        item = services.cache_get(content_hash)
+        # The row alone: a made thumbnail is served without the original's
+        # bytes, and a missing one is made by the task, which fetches them.
+        item = services.cache_item(content_hash)
     except DomainError as exc:
         return JsonResponse(error_body(exc.code, exc.message), status=exc.status_code)
     path = thumbs.thumbnail_request(item, size)

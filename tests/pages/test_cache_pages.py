@@ -6,6 +6,7 @@ from django.utils import timezone
 from assets.models import Asset
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
+from cache.store import cache_path
 from tests import images
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +98,18 @@ def test_a_file_that_is_no_image_shows_an_icon_with_its_type_and_size(browser):
     notes = store(b"x" * 2048, "notes.txt")
     page = browser.get(f"/cache/{notes.pk}/detail").content.decode()
     assert 'class="icon"' in page and "2.0\xa0KB" in page and "/thumb/" not in page
+
+
+def test_an_item_whose_bytes_are_gone_still_has_a_page_that_says_so(artist_browser):
+    item = store(images.png(47, 29, seed=4711), "gone.png")  # bytes no other test stores
+    cache_path(item.pk).unlink()
+    response = artist_browser.get(f"/cache/{item.pk}/detail")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="bytes-unavailable"' in page and "bytes of this file are not available" in page
+    assert item.pk in page and 'id="lineage"' in page
+    assert "/thumb/" not in page and f'href="/cache/{item.pk}"' not in page
+    assert 'action="/render"' not in page
 
 
 def test_an_invalid_or_unknown_hash_is_an_html_error_page(browser, db):

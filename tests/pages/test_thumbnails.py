@@ -41,6 +41,15 @@ def test_a_made_thumbnail_is_webp_with_an_etag_and_immutable_caching(client):
     assert again.status_code == 304
 
 
+def test_a_made_thumbnail_is_served_even_when_the_original_is_gone_from_this_host(client):
+    item = store(images.png(90, 60, seed=4712))  # bytes no other test stores
+    thumbs.thumbnails_make(item.pk)
+    cache_path(item.pk).unlink()
+    response = client.get(f"/cache/{item.pk}/thumb/256")
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    assert not cache_path(item.pk).exists()  # nothing fetched the original back
+
+
 def test_thumbnails_never_upscale_and_are_made_once(client):
     item = store(images.png(40, 30, seed=7))
     path = thumbs.thumbnails_make(item.pk)[1]

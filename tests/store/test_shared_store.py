@@ -9,8 +9,9 @@ import sys
 import pytest
 from django.conf import settings
 
-from cache import content, objects
+from cache import content, objects, thumbs
 from cache.models import CacheItem
+from cache.services import cache_store_bytes
 from cache.store import cache_path
 from runs.demo import seed_demo
 from runs.models import Run
@@ -151,3 +152,19 @@ def test_ensure_local_refuses_anything_but_a_content_hash(bucket):
     for bad in ("../../etc/passwd", "AB" * 32, "ab" * 31, ""):
         with pytest.raises(content.ContentMissing):
             content.ensure_local(bad)
+
+
+def test_a_page_or_thumbnail_of_a_file_only_in_the_bucket_fetches_nothing(bucket, client, db):
+    data = images.png(seed=8)
+    item = cache_store_bytes(data, origin="uploaded", name="far.png")
+    thumbs.thumbnails_make(item.pk)
+    cache_path(item.pk).unlink()  # the bucket has it; this host no longer does
+
+    page = client.get(f"/cache/{item.pk}/detail")
+    assert page.status_code == 200 and f'href="/cache/{item.pk}" download' in page.content.decode()
+    assert client.get(f"/cache/{item.pk}/thumb/256").status_code == 200
+    assert not cache_path(item.pk).exists()
+
+    objects.client().delete_object(Bucket=bucket, Key=item.pk)
+    page = client.get(f"/cache/{item.pk}/detail")
+    assert page.status_code == 200 and 'id="bytes-unavailable"' in page.content.decode()
