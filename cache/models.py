@@ -1,8 +1,32 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 
 from engine.media import FORMATS
+
+
+# The kind of a media type, the part before its "/" ("image" of "image/png"):
+# what cache_by_kind indexes and what a kind filter compares (Django's own
+# functions, so SQLite builds the index too).
+MEDIA_KIND = Left("media_type", StrIndex("media_type", models.Value("/")) - 1)
+
+
+class CacheItemQuerySet(models.QuerySet):
+    def of_media_type(self, media_type: str) -> CacheItemQuerySet:
+        """Items of one media type ("image/png"), or of every subtype of a
+        kind given with its slash ("image/")."""
+        if not media_type.endswith("/"):
+            return self.filter(media_type=media_type)
+        # LIKE 'image/%' alone can use a plain btree index only in the C
+        # collation; in any other (C.UTF-8, en_US.UTF-8) a kind with no rows
+        # would read every row to say so. Equality on the kind is a walk of
+        # cache_by_kind in any collation; the prefix, checked on the rows
+        # that walk yields, keeps the match exact.
+        return self.alias(media_kind=MEDIA_KIND).filter(
+            media_kind=media_type.partition("/")[0], media_type__startswith=media_type)
 
 
 class CacheItem(models.Model):
@@ -31,6 +55,8 @@ class CacheItem(models.Model):
                               on_delete=models.SET_NULL, related_name="cache_items")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = CacheItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-content_hash"]
         indexes = [
@@ -38,6 +64,11 @@ class CacheItem(models.Model):
             models.Index(fields=["-created_at", "-content_hash"], name="cache_newest"),
             # GET /cache?media_type=image/png and ?origin=rendered.
             models.Index(fields=["media_type", "-created_at"], name="cache_by_type"),
+            # GET /cache?media_type=image/ (a kind, every subtype): the kind's
+            # rows in the keyset order (-created_at, -content_hash), so any
+            # page is a walk whether the kind matches nothing or everything.
+            models.Index(MEDIA_KIND, models.F("created_at").desc(), models.F("content_hash").desc(),
+                         name="cache_by_kind"),
             models.Index(fields=["origin", "-created_at"], name="cache_by_origin"),
         ]
         constraints = [

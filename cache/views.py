@@ -26,8 +26,7 @@ class CacheListUpload(generics.ListAPIView):
     def get_queryset(self):
         items = CacheItem.objects.select_related("owner")
         if media_type := self.request.query_params.get("media_type"):
-            items = (items.filter(media_type__startswith=media_type) if media_type.endswith("/")
-                     else items.filter(media_type=media_type))
+            items = items.of_media_type(media_type)
         if origin := self.request.query_params.get("origin"):
             if origin not in CacheItem.Origin.values:
                 raise DomainError(f"origin must be one of {', '.join(CacheItem.Origin.values)}",

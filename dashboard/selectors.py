@@ -72,9 +72,7 @@ def cache_browse(*, media_type: str = "", origin: str = "", q: str = "", cursor:
 def cache_items(*, media_type: str = "", origin: str = "", q: str = "") -> QuerySet:
     items = CacheItem.objects.order_by("-created_at", "-content_hash")
     if media_type:
-        # Served by the cache_by_type index (media_type, -created_at).
-        items = (items.filter(media_type__startswith=media_type) if media_type.endswith("/")
-                 else items.filter(media_type=media_type))
+        items = items.of_media_type(media_type)  # cache_by_type, or cache_by_kind for "image/"
     if origin:
         if origin not in CacheItem.Origin.values:
             raise DomainError(f"origin must be one of {', '.join(CacheItem.Origin.values)}",

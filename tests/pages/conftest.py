@@ -1,6 +1,8 @@
 """Fixtures for the dashboard's pages: browser-like clients and a rendered run."""
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from runs import services
@@ -19,6 +21,14 @@ class Browser(Client):
     def post(self, path, data=None, **extra):
         extra.setdefault("HTTP_ACCEPT", HTML)
         return super().post(path, data, **extra)
+
+
+def bench_rows(*, items: int, runs: int) -> None:
+    """bench_seed's rows, analyzed, so the query plans are those of a full table."""
+    call_command("bench_seed", items=items, runs=runs, batch=5_000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE runs_run")
+        cursor.execute("ANALYZE cache_cacheitem")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""The cache browser at 100,000 items: any page is an index walk, never a sort
-or an OFFSET scan, and a hash prefix is a primary-key lookup (checked on the
-query plans, not the clock)."""
+"""The cache browser at scale: any page is an index walk, never a sort or an
+OFFSET scan, a hash prefix is a primary-key lookup, and a media kind
+("image/") is a walk of its own index (checked on the query plans, not the
+clock)."""
 
 import hashlib
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from assets.models import Asset
 from cache.models import CacheItem
 from dashboard import selectors
+from tests.pages.conftest import bench_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +54,36 @@ def test_at_100000_items_deep_pages_and_searches_walk_indexes(browser):
     assert "cache_cacheitem_pkey" in plan, plan
     assert rows[12345].content_hash in [r.content_hash for r in selectors.cache_browse(q=prefix).rows]
     assert [r.content_hash for r in selectors.cache_browse(q="light").rows] == [rows[7].content_hash]
+
+
+def test_a_media_kind_walks_an_index_whether_it_matches_nothing_or_everything(browser):
+    # The newest rows, beside 20,000 of bench_seed's images (every one image/*).
+    soon = timezone.now() + timezone.timedelta(minutes=1)
+    extra = {media_type: CacheItem.objects.create(
+                 content_hash=hashlib.sha3_256(media_type.encode()).hexdigest(), size=1,
+                 media_type=media_type, origin="uploaded", created_at=soon + timezone.timedelta(seconds=i))
+             for i, media_type in enumerate(["image/png", "application/x-image", "image/jpeg",
+                                             "video/mp4", "imagery/png"])}
+    bench_rows(items=20_000, runs=0)
+
+    # A kind no row has is a seek into cache_by_kind, not a walk of every row
+    # in cache_newest; one nearly every row has may walk either, never a sort.
+    plan = selectors.cache_items(media_type="audio/")[:49].explain()
+    assert "Index Scan using cache_by_kind" in plan and "Sort" not in plan, plan
+    rows = selectors.cache_items(media_type="image/")
+    last = rows[15_000 - 1]
+    for query in (rows, selectors.after(rows, f"{last.created_at.isoformat()}~{last.content_hash}",
+                                        "content_hash")):
+        plan = query[:49].explain()
+        assert "Index Scan" in plan and "Seq Scan" not in plan and "Sort" not in plan, plan
+
+    def listed(kind: str) -> list[str]:
+        response = browser.get("/cache", {"media_type": kind})
+        return [r.content_hash for r in response.context["page"].rows]
+
+    images = listed("image/")
+    assert images[:2] == [extra["image/jpeg"].pk, extra["image/png"].pk] and len(images) == 48
+    assert selectors.cache_items(media_type="image/").count() == 20_002
+    assert listed("video/") == [extra["video/mp4"].pk]
+    assert listed("application/") == [extra["application/x-image"].pk]
+    assert listed("audio/") == []

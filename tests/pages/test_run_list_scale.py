@@ -7,11 +7,10 @@ import html
 import re
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 
 from dashboard import selectors
 from runs.models import Run
+from tests.pages.conftest import bench_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -26,10 +25,7 @@ def older_link(response) -> str:
 
 @pytest.fixture
 def seeded():
-    call_command("bench_seed", items=1_000, runs=10_000, batch=5_000)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE runs_run")
-        cursor.execute("ANALYZE cache_cacheitem")
+    bench_rows(items=1_000, runs=10_000)
 
 
 def test_bench_seed_rows_render_on_the_runs_and_cache_pages(browser, seeded):
