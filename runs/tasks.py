@@ -9,6 +9,9 @@ from . import recovery, services, steps
     bind=True,
     acks_late=True,                # ack only after the render is recorded...
     reject_on_worker_lost=True,    # ...and requeue if the worker dies mid-render
+    # The Run row is the result (status, output, error, timings, task id):
+    # a second copy in the result backend cost a transaction per render.
+    ignore_result=True,
     autoretry_for=(OperationalError, InterfaceError),  # database blips, not bad input
     retry_backoff=True,
     max_retries=5,
