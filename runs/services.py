@@ -10,7 +10,7 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.permissions import may_change  # noqa: F401 - runs' callers import it from here
@@ -279,24 +279,38 @@ class HeldElsewhere(Exception):
     before its dead worker's heartbeat went stale. Try again later."""
 
 
-def _claim(run_id: str, task_id: str) -> bool:
-    """Take the run for this delivery. A pending run is anyone's; a running
-    one only for the same message redelivered (its task id) once the holder's
-    heartbeat is stale, i.e. its worker died. A duplicate with another task
-    id finds the run taken and does nothing: one render per run."""
-    stale = timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    # plan__isnull: a graph run is never claimed whole (run_render schedules
-    # it); testing that here saves the hot path a query of its own.
-    claimed = Run.objects.filter(pk=run_id, plan__isnull=True).filter(
-        Q(status=Run.Status.PENDING)
-        | (Q(status=Run.Status.RUNNING, task_id=task_id)
-           & (Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)))
-    ).update(status=Run.Status.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
-             task_id=task_id, attempts=F("attempts") + 1)
-    if not claimed and Run.objects.filter(pk=run_id, plan__isnull=True, status=Run.Status.RUNNING,
-                                          task_id=task_id).exists():
+def _claim_pending(run_id: str, task_id: str, now) -> Run | None:
+    """The common case, a pending run, claimed and read back in one
+    statement (UPDATE ... RETURNING, which the ORM's update() cannot do).
+    This is every render's first write: the ORM's conditional update plus
+    its read of the row cost a small render about 4 ms of worker CPU
+    (BENCHMARKS.md 8b). plan IS NULL: a graph run is never claimed whole."""
+    at = connection.ops.adapt_datetimefield_value(now)  # as the ORM would store it
+    return next(iter(Run.objects.raw(
+        f"UPDATE {Run._meta.db_table} SET status = %s, started_at = %s, heartbeat_at = %s, "
+        "task_id = %s, attempts = attempts + 1 "
+        "WHERE id = %s AND plan IS NULL AND status = %s RETURNING *",
+        [Run.Status.RUNNING, at, at, task_id, run_id, Run.Status.PENDING])), None)
+
+
+def _claim(run_id: str, task_id: str) -> Run | None:
+    """Take the run for this delivery and return it. A pending run is
+    anyone's; a running one only for the same message redelivered (its task
+    id) once the holder's heartbeat is stale, i.e. its worker died. A
+    duplicate with another task id finds the run taken and does nothing: one
+    render per run."""
+    now = timezone.now()
+    if run := _claim_pending(run_id, task_id, now):
+        return run
+    stale = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    mine = Run.objects.filter(pk=run_id, plan__isnull=True, status=Run.Status.RUNNING,
+                              task_id=task_id)
+    if mine.filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)).update(
+            started_at=now, heartbeat_at=now, attempts=F("attempts") + 1):
+        return Run.objects.get(pk=run_id)
+    if mine.exists():
         raise HeldElsewhere(run_id)
-    return bool(claimed)
+    return None
 
 
 def _render_output(run: Run) -> CacheItem | tuple[str, int]:
@@ -339,7 +353,8 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
     """Render one run on this worker. Returns the output hash, or None if the
     run was not ours to render (finished, cancelled, taken) or failed.
     Raises HeldElsewhere when a live worker may still be rendering it."""
-    if not _claim(run_id, task_id):
+    run = _claim(run_id, task_id)
+    if run is None:
         if Run.objects.filter(pk=run_id, plan__isnull=False).exists():
             # A graph run renders step by step; a render_run message for it (a
             # sweep re-queuing unfinished runs) just schedules its ready steps.
@@ -349,7 +364,9 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
             return None
         run_event(run_id, "skipped", task=task_id, reason="not pending, or held by another delivery")
         return None
-    run = Run.objects.select_related("recipe", "owner").get(pk=run_id)
+    # Read all the render needs up front: the database may be away (a
+    # restart) by the time it ends, and only the final writes are retried.
+    prefetch_related_objects([run], "recipe", "owner")
     run_event(run_id, "running", task=task_id, attempt=run.attempts)
     if run.attempts > settings.MAX_RENDER_ATTEMPTS:
         # Each earlier delivery died with its worker (the message came back
