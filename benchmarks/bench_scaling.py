@@ -1,23 +1,22 @@
 """Figure 8: throughput with 1, then 2 worker processes.
 
-200 distinct 64x64 PNGs per phase are uploaded first. Each phase starts its
-workers (one `celery worker --concurrency=1` process, then two of them, as
-two hosts would), warms them on a few runs, then has them stop consuming
-(Celery's cancel_consumer) while one `invert` run per PNG is submitted
-through POST /runs, and resume (add_consumer): the workers face a backlog
-of 200 runs, as after a burst of submissions. Runs/s is 200 over the span
-from the first run's started_at to the last one's finished_at, as the
-server recorded them (same machine, same clock). Submitting while the
-workers run would measure the single submitting client instead: one POST
-costs about as much as one small render, so both phases would run at the
-client's pace (8d reports that end-to-end figure too).
+Two `celery worker --concurrency=1` processes (as two hosts would run) are
+started once and warmed. Each phase queues 200 `invert` runs on fresh 64x64
+PNGs through POST /runs while every worker holds off (Celery's
+cancel_consumer), then lets one worker, or both, at the backlog
+(add_consumer). Runs/s is 200 over the span from the first run's
+started_at to the last one's finished_at, as the server recorded them (same
+machine, same clock). There are ROUNDS rounds, the order of the two phases
+swapped each round; figures are medians. Submitting while the workers run
+would time the single submitting client instead: one POST costs about as
+much as one small render (8d reports that end-to-end figure too).
 
 8b, the per-run overhead: what one worker spends on a run beyond the effect
-itself (decode + invert + encode, timed in-process on the same files):
-the median of finished_at - started_at (the task body: claim, fetch rows,
-render, store, index, record provenance) minus the in-process render, and
-the span per run with one worker minus the render (adds the broker, the
-task's own bookkeeping and the result backend).
+itself (decode + invert + encode, timed in-process on the same files): the
+median of finished_at - started_at (the task body: claim, fetch rows,
+render, store, index, record provenance) minus the in-process render.
+8e reads /proc/stat while the backlog drains: how busy the machine's cores
+were, and so how much room a second worker had.
 """
 
 from __future__ import annotations
@@ -25,6 +24,8 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import psycopg
@@ -35,6 +36,7 @@ from .images import png_bytes, synthetic
 from .processes import start_worker
 
 RUNS = 200
+ROUNDS = 3
 LIVE = 60  # runs per phase for 8d, submitted while the workers run
 SIZE = 64
 TARGET_RATIO = 1.7
@@ -42,14 +44,16 @@ TARGET_OVERHEAD = 0.015
 
 
 def _upload(client, seeds) -> list[str]:
-    hashes = []
-    for seed in seeds:
-        status, item = client.upload("/cache", f"scale-{seed}.png",
-                                     png_bytes(synthetic(SIZE, seed=seed)), "image/png")
+    """Upload one small PNG per seed, from 4 connections at once."""
+    def one(seed: int) -> str:
+        status, item = client.clone().upload("/cache", f"scale-{seed}.png",
+                                             png_bytes(synthetic(SIZE, seed=seed)), "image/png")
         if status not in (200, 201):
             raise RuntimeError(f"POST /cache -> {status}: {item}")
-        hashes.append(item["content_hash"])
-    return hashes
+        return item["content_hash"]
+
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(one, seeds))
 
 
 def _submit(client, hashes: list[str]) -> list[str]:
@@ -75,26 +79,66 @@ def _submit_and_wait(client, hashes: list[str]) -> tuple[float, list[dict]]:
     return _span(done, start), done
 
 
-def _backlog(env, client, procs, hashes: list[str]) -> tuple[float, float, list[dict]]:
-    """Queue every run while the workers hold off, then let them at it.
-    Returns (workers' span, seconds the submissions took, finished runs)."""
-    app = Celery("artdag-bench-control", broker=env.redis_url)
-    nodes = [proc.nodename for proc in procs]
-    try:
-        paused = app.control.cancel_consumer(env.queue, destination=nodes, reply=True, timeout=5)
-        if len(paused) != len(nodes):
-            raise RuntimeError(f"cancel_consumer answered by {paused}, expected {nodes}")
-        t0 = time.perf_counter()
-        ids = _submit(client, hashes)
-        submitting = time.perf_counter() - t0
-        app.control.add_consumer(env.queue, destination=nodes, reply=True, timeout=5)
-    finally:
-        app.close()
+class Consumers:
+    """Turns the workers' consumption of the render queue on and off
+    (Celery's add_consumer / cancel_consumer broadcast), so one set of warm
+    workers serves every phase, and a backlog can build up first."""
+
+    def __init__(self, env, procs):
+        self.queue, self.procs = env.queue, procs
+        self.app = Celery("artdag-bench-control", broker=env.redis_url)
+
+    def _tell(self, command, procs) -> None:
+        nodes = [proc.nodename for proc in procs]
+        answered = command(self.queue, destination=nodes, reply=True, timeout=5)
+        if len(answered) != len(nodes):
+            raise RuntimeError(f"{command.__name__} answered by {answered}, expected {nodes}")
+
+    def resume(self, procs) -> None:
+        self._tell(self.app.control.add_consumer, procs)
+
+    def pause(self, procs) -> None:
+        self._tell(self.app.control.cancel_consumer, procs)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def _backlog(env, client, consumers, procs, hashes: list[str]) -> Phase:
+    """With every worker paused, queue a run per input through the API;
+    then let `procs` at the backlog, and pause them again when it is done."""
+    t0 = time.perf_counter()
+    ids = _submit(client, hashes)
+    submitting = time.perf_counter() - t0
+    consumers.resume(procs)
+    before = _busy()
     _wait_quietly(env, ids)
+    after = _busy()
+    consumers.pause(procs)
     done = [client.get_json(f"/runs/{run_id}") for run_id in ids]
     if bad := [r for r in done if r["status"] != "completed"]:
         raise RuntimeError(f"{len(bad)} runs did not complete, e.g. {bad[0]}")
-    return _span(done), submitting, done
+    return Phase(_span(done), len(ids) / submitting, done,
+                 (after[1] - before[1]) / (after[0] - before[0]))
+
+
+@dataclass
+class Phase:
+    span: float           # first started_at to last finished_at
+    submissions: float    # POST /runs per second while queueing
+    done: list[dict]
+    cores: float          # the machine's mean busy cores meanwhile
+
+    @property
+    def rate(self) -> float:
+        return len(self.done) / self.span
+
+
+def _busy() -> tuple[float, float]:
+    """(now, CPU-seconds the machine's cores have spent busy), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+    return time.monotonic(), (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_quietly(env, ids: list[str], timeout: float = 600) -> None:
@@ -109,15 +153,27 @@ def _wait_quietly(env, ids: list[str], timeout: float = 600) -> None:
             time.sleep(0.2)
 
 
-def _phase(env, client, workers: int, hashes: list[str], warm: list[str]):
-    procs = [start_worker(env, 1, name=f"scale{workers}-{i}") for i in range(workers)]
+def _measure(env, client, inputs: list[list[str]], live: list[list[str]], warm: list[str]):
+    """ROUNDS rounds of a backlog for one worker and for two (order swapped
+    each round, so drift in the machine's speed falls on both), then the
+    live figure. Returns ({1: [Phase...], 2: [...]}, {1: live s, 2: live s})."""
+    procs = [start_worker(env, 1, name=f"scale-{i}") for i in range(2)]
+    consumers = Consumers(env, procs)
     try:
-        # Each pool process opens its database connection and loads the engine.
-        _submit_and_wait(client, warm[:2 * workers])
-        span, submitting, done = _backlog(env, client, procs, hashes[:-LIVE])
-        live, _ = _submit_and_wait(client, hashes[-LIVE:])
-        return span, submitting, done, live
+        _submit_and_wait(client, warm)  # both pool processes connect and load the engine
+        consumers.pause(procs)
+        phases = {1: [], 2: []}
+        for round_ in range(ROUNDS):
+            for n in ((1, 2) if round_ % 2 == 0 else (2, 1)):
+                phases[n].append(_backlog(env, client, consumers, procs[:n], inputs.pop()))
+        spans = {}
+        for n in (1, 2):
+            consumers.resume(procs[:n])
+            spans[n], _ = _submit_and_wait(client, live[n - 1])
+            consumers.pause(procs[:n])
+        return phases, spans
     finally:
+        consumers.close()
         for proc in procs:
             proc.stop()
 
@@ -166,45 +222,64 @@ def _durability_waits(env, repeats: int = 30) -> tuple[float, float]:
 def run(env, client, runs: int = RUNS) -> list[Row]:
     t_render = _render_time(env, png_bytes(synthetic(SIZE, seed=50_000)))
     t_commit, t_sync = _durability_waits(env)
-    log(f"uploading {2 * (runs + LIVE) + 8} small PNGs ...")
-    first = _upload(client, range(50_000, 50_000 + runs + LIVE))
-    second = _upload(client, range(60_000, 60_000 + runs + LIVE))
-    warm = _upload(client, range(70_000, 70_000 + 8))
-    span1, submit1, done1, live1 = _phase(env, client, 1, first, warm[:2])
-    span2, submit2, done2, live2 = _phase(env, client, 2, second, warm[2:])
-    rate1, rate2 = runs / span1, runs / span2
+    log(f"uploading {2 * ROUNDS * runs + 2 * LIVE + 4} small PNGs ...")
+    seeds = iter(range(50_000, 10 ** 9))
+    inputs = [_upload(client, [next(seeds) for _ in range(runs)]) for _ in range(2 * ROUNDS)]
+    live = [_upload(client, [next(seeds) for _ in range(LIVE)]) for _ in range(2)]
+    phases, live_spans = _measure(env, client, inputs, live,
+                                  _upload(client, [next(seeds) for _ in range(4)]))
+    rate1 = statistics.median(p.rate for p in phases[1])
+    rate2 = statistics.median(p.rate for p in phases[2])
+    cores1 = statistics.median(p.cores for p in phases[1])
+    cores2 = statistics.median(p.cores for p in phases[2])
+    cpu1 = statistics.median(p.cores * p.span / runs for p in phases[1])
+    cpu2 = statistics.median(p.cores * p.span / runs for p in phases[2])
+    submissions = statistics.median(p.submissions for ps in phases.values() for p in ps)
     # A render's durable writes: the claim and the completion (which indexes
     # the output in the same transaction) are two commits; the output file is
     # one write+fsync+rename+dir fsync.
     durable = 2 * t_commit + t_sync
-    in_task = [r["duration_seconds"] for r in done1]
-    task_overhead = statistics.median(in_task) - t_render
-    span_overhead = span1 / runs - t_render
-    log(f"scaling: 1 worker {rate1:.1f} runs/s, 2 workers {rate2:.1f} runs/s; render "
+    task_overhead = statistics.median(
+        r["duration_seconds"] for p in phases[1] for r in p.done) - t_render
+    task_overhead2 = statistics.median(
+        r["duration_seconds"] for p in phases[2] for r in p.done) - t_render
+    span_overhead = 1 / rate1 - t_render
+    each = ", ".join(f"{p.rate:.1f}" for p in phases[1]) + " and " + ", ".join(
+        f"{p.rate:.1f}" for p in phases[2])
+    log(f"scaling: 1 worker {rate1:.1f} runs/s, 2 workers {rate2:.1f} runs/s ({each}); render "
         f"{fmt_ms(t_render)}, in-task overhead {fmt_ms(task_overhead)}")
     return [
         Row(f"8. {runs} small runs through the API, queued: 2 worker processes vs 1",
             f"{rate2:.1f} runs/s", f"{rate1:.1f} runs/s", rate2 / rate1, f">= {TARGET_RATIO}",
             rate2 / rate1 >= TARGET_RATIO,
-            note=f"each `celery worker --concurrency=1`; 64x64 `invert`, fresh inputs per phase, "
-                 f"submitted through POST /runs while the workers held off ({runs / submit1:.0f} "
-                 f"and {runs / submit2:.0f} submissions/s); first started_at to last finished_at; "
-                 f"the web server, PostgreSQL and Redis share the same 2 cores; thumbnails go to "
-                 f"their own queue (ARTDAG_THUMB_QUEUE), not consumed here"),
+            note=f"median of {ROUNDS} rounds ({each} runs/s), order swapped each round; each "
+                 f"`celery worker --concurrency=1`; 64x64 `invert`, fresh inputs per phase, "
+                 f"submitted through POST /runs while the workers held off ({submissions:.0f} "
+                 f"submissions/s); first started_at to last finished_at; the web server, "
+                 f"PostgreSQL and Redis share the same 2 cores; thumbnails go to their own "
+                 f"queue (ARTDAG_THUMB_QUEUE), not consumed here"),
         Row("8b. per-run overhead inside the task (finished_at - started_at - render), median",
             fmt_ms(task_overhead), f"render {fmt_ms(t_render)}", task_overhead / t_render,
             f"< {TARGET_OVERHEAD * 1000:.0f} ms", task_overhead < TARGET_OVERHEAD,
-            note=f"render = decode+invert+encode in-process, median of 50; the span per run with "
-                 f"one worker minus the render: {fmt_ms(span_overhead)} (adds the broker, "
-                 f"Celery's own bookkeeping and the result backend)"),
+            note=f"over the {ROUNDS * runs} one-worker runs; render = decode+invert+encode "
+                 f"in-process, median of 50; with two workers at once {fmt_ms(task_overhead2)}; "
+                 f"the span per run with one worker minus the render: {fmt_ms(span_overhead)} "
+                 f"(adds the broker and Celery's own bookkeeping)"),
         Row("8c. that overhead minus its durability waits (2 PostgreSQL commits + 1 file fsync pair)",
             fmt_ms(task_overhead - durable), f"waits {fmt_ms(durable)}",
             (task_overhead - durable) / durable, "info", None,
             note=f"measured here: one commit {fmt_ms(t_commit)}, one file write+fsync+rename+dir "
                  f"fsync {fmt_ms(t_sync)} (medians of 30); on a disk with a write cache both are "
                  f"well under a millisecond"),
+        Row("8e. the machine's busy cores while the backlog drains: 2 workers vs 1",
+            f"{cores2:.2f} of {os.cpu_count()}", f"{cores1:.2f}", cores2 / cores1, "info", None,
+            note=f"from /proc/stat, medians; CPU per run, every process on the machine "
+                 f"(workers, their Celery parents, PostgreSQL, Redis): {fmt_ms(cpu1)} with one "
+                 f"worker, {fmt_ms(cpu2)} with two; with every core busy, two workers could not "
+                 f"do better than {os.cpu_count() / cores1:.2f}x one"),
         Row(f"8d. {LIVE} runs submitted one by one while the workers run: 2 workers vs 1",
-            f"{LIVE / live2:.1f} runs/s", f"{LIVE / live1:.1f} runs/s", live1 / live2, "info", None,
+            f"{LIVE / live_spans[2]:.1f} runs/s", f"{LIVE / live_spans[1]:.1f} runs/s",
+            live_spans[1] / live_spans[2], "info", None,
             note="first POST /runs to the last finished_at, one client submitting in turn; "
                  "bound by that client and the web server sharing the cores, not by the workers"),
     ]
