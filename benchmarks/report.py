@@ -112,10 +112,16 @@ removes all of it afterwards.
    reached by following each page's "Older" link; only the HTML is timed,
    not the thumbnails it links to. Their keyset is `WHERE (created_at, key)
    < cursor ORDER BY created_at DESC, key DESC`, on the same two indexes.
-8. 200 small `invert` runs through the API with one `celery worker
-   --concurrency=1`, then 200 fresh ones with two such workers; 8b is the
-   median task time (finished_at - started_at) minus the same render done
-   in-process.
+8. Two warm `celery worker --concurrency=1` processes. Each phase queues 200
+   small `invert` runs on fresh inputs through POST /runs while both workers
+   hold off (Celery's cancel_consumer), then lets one of them, or both, at
+   the backlog (add_consumer): runs/s from the first started_at to the last
+   finished_at. Three rounds, the phases' order swapped each round; medians.
+   8b is the median task time (finished_at - started_at) minus the same
+   renders done in-process; 8c subtracts the measured durability waits; 8d
+   times 60 runs submitted one by one while the workers run (bound by the
+   one submitting client); 8e is the machine's mean busy cores from
+   /proc/stat while the backlog drains.
 9. 50 clients (2 processes x 25 threads, a new connection per request) repeat the cache-hit
    POST /runs for 20 s against gunicorn with 4 gthread workers; then the same
    on GET / as the baseline.
