@@ -54,7 +54,8 @@ def cache_describe(content_hash: str, original_name: str = "", *, rendered: bool
 
 
 def cache_index(content_hash: str, size: int, fields: dict, *, origin: str,
-                original_name: str = "", owner=None) -> tuple[CacheItem, bool]:
+                original_name: str = "", owner=None,
+                thumbnails: bool = True) -> tuple[CacheItem, bool]:
     """Insert the index row for stored, described bytes. Returns (item,
     created); indexing the same bytes twice keeps the first record. Inside a
     caller's transaction it commits with it (a render's output and its run)."""
@@ -63,7 +64,8 @@ def cache_index(content_hash: str, size: int, fields: dict, *, origin: str,
             item = CacheItem.objects.create(
                 content_hash=content_hash, size=size, origin=origin,
                 original_name=original_name[:255], owner=owner, **fields)
-        thumbs.thumbnails_queue(item)  # after commit: uploads, imports and renders alike
+        if thumbnails:
+            thumbs.thumbnails_queue(item)  # after commit: uploads, imports and renders alike
         return item, True
     except IntegrityError:
         # Another writer indexed the same bytes first (cache_record's read

@@ -18,6 +18,7 @@ from accounts.services import actor_handle
 from assets.models import Asset
 from cache.models import CacheItem
 from cache.services import cache_describe, cache_index
+from cache.thumbs import thumbnails_queue
 from cache.store import store_bytes
 from cache import content
 from engine import effects, recipe as engine_recipe
@@ -324,11 +325,12 @@ def _render_output(run: Run) -> CacheItem | tuple[str, int]:
     return store_bytes(rendered.data)
 
 
-def _complete(run: Run, task_id: str, output: CacheItem | tuple[str, int]) -> tuple[str, bool]:
+def _complete(run: Run, task_id: str, output: CacheItem | tuple[str, int]
+              ) -> tuple[str, bool, CacheItem | None]:
     """Index new output and mark the run completed in one transaction: one
-    commit instead of two on every render, and the output's thumbnails are
-    queued after it, not inside the run's time. Returns (output hash, whether
-    the run was still ours to complete)."""
+    commit instead of two on every render. Returns (output hash, whether the
+    run was still ours to complete, the new cache item if one was made, whose
+    thumbnails the caller queues once the completion is logged)."""
     if isinstance(output, CacheItem):
         content_hash, fields = output.pk, None
     else:
@@ -337,16 +339,19 @@ def _complete(run: Run, task_id: str, output: CacheItem | tuple[str, int]) -> tu
         fields = cache_describe(content_hash, run.output_name, rendered=True)
     record = sign(_provenance(run, content_hash, task_id))
 
-    def write() -> bool:
+    def write() -> tuple[bool, CacheItem | None]:
+        item = None
         with transaction.atomic():
             if fields is not None:
-                cache_index(content_hash, size, fields, origin=CacheItem.Origin.RENDERED,
-                            original_name=run.output_name, owner=run.owner)
+                item, created = cache_index(
+                    content_hash, size, fields, origin=CacheItem.Origin.RENDERED,
+                    original_name=run.output_name, owner=run.owner, thumbnails=False)
+                item = item if created else None
             return _finish_update(run.id, task_id, status=Run.Status.COMPLETED,
-                                  output_id=content_hash, error="", provenance=record)
+                                  output_id=content_hash, error="", provenance=record), item
 
     # The bytes are stored once; only the database writes are retried.
-    return content_hash, _with_db_retry(write)
+    return content_hash, *_with_db_retry(write)
 
 
 def run_render(run_id: str, *, task_id: str) -> str | None:
@@ -379,7 +384,7 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
         if run.recipe.definition_hash != run.recipe_hash:
             raise DomainError("the recipe changed after this run was submitted; submit it again")
         with heartbeat(run_id, task_id):
-            content_hash, completed = _complete(run, task_id, _render_output(run))
+            content_hash, completed, new_item = _complete(run, task_id, _render_output(run))
     except (EngineError, DomainError) as exc:
         _fail(run_id, task_id, str(exc))
         return None
@@ -406,4 +411,6 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
         run_event(run_id, "completed", task=task_id, output=content_hash, attempt=run.attempts)
     else:
         run_event(run_id, "discarded", task=task_id, reason="cancelled or re-queued meanwhile")
+    if new_item is not None:
+        thumbnails_queue(new_item)  # off the run's time, after its completion is on record
     return content_hash
