@@ -213,9 +213,17 @@ class Stack:
     def worker_logs(self) -> str:
         return "".join(p.log() for p in self.procs if p.name.startswith("worker"))
 
-    def events(self, run_id: str, state: str) -> int:
-        """How many `run_state` log lines for this run and state the workers wrote."""
-        return len(re.findall(rf"run_state run={run_id} state={state}\b", self.worker_logs()))
+    def events(self, run_id: str, state: str, *, wait: float = 0.0) -> int:
+        """How many `run_state` log lines for this run and state the workers
+        wrote. A worker logs a completion just after committing it, so a test
+        that has already seen the run completed gives the line `wait` seconds
+        to arrive."""
+        deadline = time.monotonic() + wait
+        while True:
+            count = len(re.findall(rf"run_state run={run_id} state={state}\b", self.worker_logs()))
+            if count or time.monotonic() >= deadline:
+                return count
+            time.sleep(0.05)
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
@@ -310,6 +318,7 @@ def tally(stack: Stack, api: Client, run_ids: list[str], **extra) -> dict:
         "cancelled": states["cancelled"],
         "lost": sum(r["status"] not in ("completed", "failed", "cancelled") for r in runs),
         "renders_started": sum(stack.events(r, "running") for r in run_ids),
-        "duplicated_renders": sum(max(0, stack.events(r, "completed") - 1) for r in run_ids),
+        "duplicated_renders": sum(max(0, stack.events(r, "completed", wait=5) - 1)
+                                  for r in run_ids),
         **extra,
     }

@@ -36,7 +36,7 @@ def test_a_run_submitted_while_the_broker_is_down_is_accepted_and_completes_once
 
     assert done["status"] == "completed", done["error"]
     assert done["queued_at"] is not None and done["attempts"] == 1
-    assert stack.events(run["run_id"], "completed") == 1
+    assert stack.events(run["run_id"], "completed", wait=5) == 1
     report(fault=2, **tally(stack, api, [run["run_id"]]))
 
 
@@ -56,6 +56,6 @@ def test_runs_queued_when_the_broker_restarts_and_loses_its_messages_all_complet
     finished = [api.wait_finished(r) for r in run_ids]
 
     assert [r["status"] for r in finished] == ["completed"] * len(run_ids)
-    assert all(stack.events(r, "completed") == 1 for r in run_ids)
+    assert all(stack.events(r, "completed", wait=5) == 1 for r in run_ids)
     assert all(stack.events(r, "running") == 1 for r in run_ids)
     report(fault=3, **tally(stack, api, run_ids))

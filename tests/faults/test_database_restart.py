@@ -59,6 +59,6 @@ def test_requests_and_an_in_flight_render_survive_a_database_restart(
 
     assert [r["status"] for r in runs] == ["completed", "completed"], [r["error"] for r in runs]
     assert runs[0]["attempts"] == 1  # recorded by the render that was in flight, not a redo
-    assert stack.events(in_flight, "completed") == 1
+    assert stack.events(in_flight, "completed", wait=5) == 1
     report(fault=4, **tally(stack, api, [in_flight, after], requests_after_restart=len(statuses),
                             failed_requests=sum(s != 200 for s in statuses)))

@@ -39,7 +39,7 @@ def test_two_workers_given_the_same_run_render_it_once(make_stack, seeded, repor
 
     assert done["status"] == "completed" and done["attempts"] == 1
     assert stack.events(run["run_id"], "running") == 1
-    assert stack.events(run["run_id"], "completed") == 1
+    assert stack.events(run["run_id"], "completed", wait=5) == 1
     report(fault="6a", **tally(stack, api, [run["run_id"]], deliveries=3))
 
 

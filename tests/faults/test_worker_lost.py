@@ -51,7 +51,7 @@ def test_a_run_whose_worker_is_killed_mid_render_is_delivered_again_and_complete
     for name, path in cache_tree(cache_path(digest).parents[2]).items():
         assert hashlib.sha3_256(path.read_bytes()).hexdigest() == name
     assert run["output_hash"] in cache_tree(cache_path(digest).parents[2])
-    assert stack.events(run_id, "completed") == 1
+    assert stack.events(run_id, "completed", wait=5) == 1
     report(fault=1, **tally(stack, api, [run_id], attempts=run["attempts"]))
 
 
