@@ -82,24 +82,21 @@ def worker_env(data_dir: Path, redis_url: str, db_name: str) -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, data_dir, redis_url):
-    """A real `celery worker` process (prefork, two children) on the test database."""
-    from django.db import connection
-
-    log_path = data_dir / "worker.log"
-    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
+def run_worker(name: str, env: dict, log_path: Path, *extra: str):
+    """Start a real `celery worker` process (prefork, two children), yield it
+    once it is ready, and stop it: the body of a worker fixture."""
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "l1site", "worker", "--loglevel=INFO",
              "--concurrency=2", "--pool=prefork", "--without-gossip", "--without-mingle",
-             f"--hostname=test-{SESSION}@%h"],
+             *extra, f"--hostname={name}-{SESSION}@%h"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while b"ready." not in log_path.read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            pytest.fail("worker did not start:\n" + log_path.read_text(errors="replace")[-4000:])
+            pytest.fail(f"{name} worker did not start:\n"
+                        + log_path.read_text(errors="replace")[-4000:])
         time.sleep(0.1)
     yield proc
     proc.terminate()
@@ -107,6 +104,15 @@ def celery_worker_process(django_db_setup, django_db_blocker, data_dir, redis_ur
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, data_dir, redis_url):
+    """A real `celery worker` process on the test database."""
+    from django.db import connection
+
+    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
+    yield from run_worker("test", env, data_dir / "worker.log")
 
 
 @pytest.fixture

@@ -77,34 +77,11 @@ L2_TOKEN = "l2-secret-for-tests"
 @pytest.fixture(scope="session")
 def publish_worker(django_db_setup, django_db_blocker, data_dir, redis_url, publish_queue):
     """A real `celery worker` consuming only the publish queue, with its own L2 settings."""
-    import subprocess
-    import sys
-    import time
-
     from django.db import connection
 
-    from tests.conftest import ROOT, SESSION, worker_env
+    from tests.conftest import run_worker, worker_env
 
-    log_path = data_dir / "publish-worker.log"
     env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
     env.update(L2_PUBLISH_TIMEOUT=str(PUBLISH_TIMEOUT), L2_PUBLISH_BACKOFF="1",
                L2_PUBLISH_MAX_RETRIES="1", L2_TOKEN=L2_TOKEN, L2_PUBLISH_QUEUE=publish_queue)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "l1site", "worker", "--loglevel=INFO",
-             "--concurrency=2", "--pool=prefork", "--without-gossip", "--without-mingle",
-             "-Q", publish_queue, f"--hostname=publish-{SESSION}@%h"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while b"ready." not in log_path.read_bytes():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("publish worker did not start:\n"
-                        + log_path.read_text(errors="replace")[-4000:])
-        time.sleep(0.1)
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    yield from run_worker("publish", env, data_dir / "publish-worker.log", "-Q", publish_queue)
