@@ -25,9 +25,12 @@ NAME_RULE = "a token name is 1-64 letters, digits, spaces, '.', '_' or '-'"
 
 def actor_handle(user) -> str:
     """@<username>@<L1_DOMAIN> for a user; the server's own actor for system work."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return settings.L1_ACTOR
-    return f"@{user.username}@{settings.L1_DOMAIN}"
+    return username_handle(user.username if getattr(user, "is_authenticated", False) else None)
+
+
+def username_handle(username: str | None) -> str:
+    """actor_handle for a username alone (None: the server's own actor)."""
+    return f"@{username}@{settings.L1_DOMAIN}" if username else settings.L1_ACTOR
 
 
 def hash_key(key: str) -> str:

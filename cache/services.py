@@ -54,23 +54,35 @@ def cache_describe(content_hash: str, original_name: str = "", *, rendered: bool
 
 
 def cache_index(content_hash: str, size: int, fields: dict, *, origin: str,
-                original_name: str = "", owner=None,
-                thumbnails: bool = True) -> tuple[CacheItem, bool]:
-    """Insert the index row for stored, described bytes. Returns (item,
-    created); indexing the same bytes twice keeps the first record. Inside a
-    caller's transaction it commits with it (a render's output and its run)."""
+                original_name: str = "", owner=None) -> tuple[CacheItem, bool]:
+    """Insert the index row for stored, described bytes, and queue its
+    thumbnails once committed. Returns (item, created); indexing the same
+    bytes twice keeps the first record."""
     try:
         with transaction.atomic():
             item = CacheItem.objects.create(
                 content_hash=content_hash, size=size, origin=origin,
                 original_name=original_name[:255], owner=owner, **fields)
-        if thumbnails:
-            thumbs.thumbnails_queue(item)  # after commit: uploads, imports and renders alike
+        thumbs.thumbnails_queue(item)  # after commit: uploads, imports and renders alike
         return item, True
     except IntegrityError:
         # Another writer indexed the same bytes first (cache_record's read
-        # came before theirs, or the caller, a render, did not read at all).
+        # came before theirs).
         return CacheItem.objects.get(pk=content_hash), False
+
+
+def cache_index_output(content_hash: str, size: int, fields: dict, *, name: str,
+                       owner_id: int | None) -> CacheItem:
+    """Index a render's output inside the caller's transaction (the run's
+    completion), keeping the first record if the same bytes are indexed
+    already. One INSERT ... ON CONFLICT DO NOTHING: no savepoint and no read
+    back, which cost every render two more round trips. The caller queues
+    the thumbnails (cache.thumbs.thumbnails_queue); for bytes indexed
+    before, that task finds them made and does nothing."""
+    item = CacheItem(content_hash=content_hash, size=size, origin=CacheItem.Origin.RENDERED,
+                     original_name=name[:255], owner_id=owner_id, **fields)
+    CacheItem.objects.bulk_create([item], ignore_conflicts=True)
+    return item
 
 
 def cache_record(content_hash: str, size: int, *, origin: str, original_name: str = "",
@@ -194,6 +206,20 @@ def cache_bytes_available(content_hash: str) -> bool | None:
         return content.available(content_hash)
     except content.StoreUnavailable:
         return None
+
+
+def cache_item_present(content_hash: str) -> CacheItem:
+    """The index row of a file whose bytes can still be had, asked without
+    fetching them: naming a file (an asset) needs to know it exists, not to
+    copy a shared store's 2 GB onto the web host. 404 if the bytes are gone."""
+    item = cache_item(content_hash)
+    present = cache_bytes_available(content_hash)
+    if present is None:
+        raise DomainError("the shared content store is unavailable", code="store_unavailable",
+                          status_code=503)
+    if not present:
+        raise NotFound(f"the bytes of {content_hash} are no longer in the cache")
+    return item
 
 
 def cache_get(content_hash: str) -> CacheItem:

@@ -9,15 +9,15 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.permissions import may_change  # noqa: F401 - runs' callers import it from here
-from accounts.services import actor_handle
+from accounts.services import username_handle
 from assets.models import Asset
 from cache.models import CacheItem
-from cache.services import cache_describe, cache_index
+from cache.services import cache_describe, cache_index_output
 from cache.thumbs import thumbnails_queue
 from cache.store import store_bytes
 from cache import content
@@ -250,14 +250,14 @@ def _fail(run_id: str, task_id: str, message: str) -> None:
         run_event(run_id, "failed", task=task_id, reason=message[:300])
 
 
-def _provenance(run: Run, output_hash: str, task_id: str) -> dict:
+def _provenance(run: Run, definition: dict, output_hash: str, task_id: str) -> dict:
     software, hardware = identity.software(), identity.hardware()
     return {
         "task_id": task_id,
         "rendered_at": timezone.now().isoformat(),
         # The actor who asked for the run; the server's own for system work.
-        "rendered_by": actor_handle(run.owner),
-        "requested_by": run.owner.username if run.owner else None,
+        "rendered_by": username_handle(run.owner_username),
+        "requested_by": run.owner_username,
         "run_id": run.id,
         "recipe": {"name": run.recipe_name, "content_hash": run.recipe_hash},
         "output": {"name": run.output_name, "content_hash": output_hash},
@@ -266,7 +266,7 @@ def _provenance(run: Run, output_hash: str, task_id: str) -> dict:
             {"name": step["effect"],
              "content_hash": effects.get_effect(step["effect"]).content_hash,
              "params": step["params"]}
-            for step in run.recipe.definition["steps"]],
+            for step in definition["steps"]],
         "infrastructure": {
             "software": {"name": software["name"], "content_hash": software["content_hash"]},
             "hardware": {"name": hardware["name"], "content_hash": hardware["content_hash"]},
@@ -280,56 +280,89 @@ class HeldElsewhere(Exception):
     before its dead worker's heartbeat went stale. Try again later."""
 
 
-def _claim_pending(run_id: str, task_id: str, now) -> Run | None:
-    """The common case, a pending run, claimed and read back in one
-    statement (UPDATE ... RETURNING, which the ORM's update() cannot do).
-    This is every render's first write: the ORM's conditional update plus
-    its read of the row cost a small render about 4 ms of worker CPU
-    (BENCHMARKS.md 8b). plan IS NULL: a graph run is never claimed whole."""
-    at = connection.ops.adapt_datetimefield_value(now)  # as the ORM would store it
-    return next(iter(Run.objects.raw(
-        f"UPDATE {Run._meta.db_table} SET status = %s, started_at = %s, heartbeat_at = %s, "
-        "task_id = %s, attempts = attempts + 1 "
-        "WHERE id = %s AND plan IS NULL AND status = %s RETURNING *",
-        [Run.Status.RUNNING, at, at, task_id, run_id, Run.Status.PENDING])), None)
+def _claim_sql(condition: str) -> str:
+    """UPDATE ... RETURNING (which the ORM's update() cannot do): claim the
+    run and read back, in the same statement, all a render needs from the
+    database besides its definition: the row, the recipe's current
+    definition hash (a recipe changed since submission fails the run) and
+    the username of who asked (the provenance record). Every render starts
+    here; the ORM's update, its read of the row and the reads of the recipe
+    and the owner cost a small render four round trips (BENCHMARKS.md 8b)."""
+    quote = connection.ops.quote_name
+    run, recipe = quote(Run._meta.db_table), quote(Recipe._meta.db_table)
+    user_model = get_user_model()._meta
+    user, username = quote(user_model.db_table), quote(user_model.get_field("username").column)
+    return (f"UPDATE {run} SET status = %s, started_at = %s, heartbeat_at = %s, "
+            f"attempts = attempts + 1, task_id = %s WHERE id = %s AND plan IS NULL AND {condition} "
+            f"RETURNING {run}.*, "
+            f"(SELECT definition_hash FROM {recipe} WHERE {recipe}.id = {run}.recipe_id) "
+            "AS recipe_hash_now, "
+            f"(SELECT {username} FROM {user} WHERE {user}.id = {run}.owner_id) AS owner_username")
 
 
 def _claim(run_id: str, task_id: str) -> Run | None:
     """Take the run for this delivery and return it. A pending run is
-    anyone's; a running one only for the same message redelivered (its task
-    id) once the holder's heartbeat is stale, i.e. its worker died. A
-    duplicate with another task id finds the run taken and does nothing: one
-    render per run."""
+    anyone's (plan IS NULL: a graph run is never claimed whole); a running
+    one only for the same message redelivered (its task id) once the
+    holder's heartbeat is stale, i.e. its worker died. A duplicate with
+    another task id finds the run taken and does nothing: one render per run."""
     now = timezone.now()
-    if run := _claim_pending(run_id, task_id, now):
+    at = connection.ops.adapt_datetimefield_value(now)  # as the ORM would store it
+    claimed = Run.objects.raw(_claim_sql("status = %s"),
+                              [Run.Status.RUNNING, at, at, task_id, run_id, Run.Status.PENDING])
+    if run := next(iter(claimed), None):
         return run
-    stale = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    mine = Run.objects.filter(pk=run_id, plan__isnull=True, status=Run.Status.RUNNING,
-                              task_id=task_id)
-    if mine.filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)).update(
-            started_at=now, heartbeat_at=now, attempts=F("attempts") + 1):
-        return Run.objects.get(pk=run_id)
-    if mine.exists():
+    stale = connection.ops.adapt_datetimefield_value(
+        now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT))
+    redelivered = Run.objects.raw(
+        _claim_sql("status = %s AND task_id = %s AND (heartbeat_at < %s OR heartbeat_at IS NULL)"),
+        [Run.Status.RUNNING, at, at, task_id, run_id, Run.Status.RUNNING, task_id, stale])
+    if run := next(iter(redelivered), None):
+        return run
+    if Run.objects.filter(pk=run_id, plan__isnull=True, status=Run.Status.RUNNING,
+                          task_id=task_id).exists():
         raise HeldElsewhere(run_id)
     return None
 
 
-def _render_output(run: Run) -> CacheItem | tuple[str, int]:
+# Recipe definitions by definition hash. A hash names one definition forever,
+# so an entry is never stale; the bound only caps a long-lived worker's memory.
+_definitions: dict[str, dict] = {}
+_DEFINITIONS_KEPT = 256
+
+
+def _definition(run: Run) -> dict:
+    """The definition the run was submitted with, from this process's
+    memory after the first render of it; DomainError if the recipe changed
+    since (the claim read its current hash)."""
+    if run.recipe_hash_now != run.recipe_hash:
+        raise DomainError("the recipe changed after this run was submitted; submit it again")
+    if (definition := _definitions.get(run.recipe_hash)) is None:
+        recipe = Recipe.objects.only("definition", "definition_hash").get(pk=run.recipe_id)
+        if recipe.definition_hash != run.recipe_hash:  # changed since the claim
+            raise DomainError("the recipe changed after this run was submitted; submit it again")
+        if len(_definitions) >= _DEFINITIONS_KEPT:
+            _definitions.clear()
+        definition = _definitions[run.recipe_hash] = recipe.definition
+    return definition
+
+
+def _render_output(run: Run, definition: dict) -> CacheItem | tuple[str, int]:
     """The run's output: one of its inputs itself (an identity chain), or
     new bytes stored (atomically) but not yet indexed, as (hash, size)."""
     # From this host's cache, or fetched from the shared store and verified.
     paths = content.ensure_local_many([i["content_hash"] for i in run.inputs])
-    rendered = render(run.recipe.definition, paths, max_pixels=settings.MAX_PIXELS)
+    rendered = render(definition, paths, max_pixels=settings.MAX_PIXELS)
     if rendered.passthrough is not None:
         return CacheItem.objects.get(pk=run.inputs[rendered.passthrough]["content_hash"])
     return store_bytes(rendered.data)
 
 
-def _complete(run: Run, task_id: str, output: CacheItem | tuple[str, int]
+def _complete(run: Run, definition: dict, task_id: str, output: CacheItem | tuple[str, int]
               ) -> tuple[str, bool, CacheItem | None]:
     """Index new output and mark the run completed in one transaction: one
     commit instead of two on every render. Returns (output hash, whether the
-    run was still ours to complete, the new cache item if one was made, whose
+    run was still ours to complete, the new output's cache item, whose
     thumbnails the caller queues once the completion is logged)."""
     if isinstance(output, CacheItem):
         content_hash, fields = output.pk, None
@@ -337,16 +370,12 @@ def _complete(run: Run, task_id: str, output: CacheItem | tuple[str, int]
         content_hash, size = output
         # Reads the header and uploads to a shared store: outside the transaction.
         fields = cache_describe(content_hash, run.output_name, rendered=True)
-    record = sign(_provenance(run, content_hash, task_id))
+    record = sign(_provenance(run, definition, content_hash, task_id))
 
     def write() -> tuple[bool, CacheItem | None]:
-        item = None
         with transaction.atomic():
-            if fields is not None:
-                item, created = cache_index(
-                    content_hash, size, fields, origin=CacheItem.Origin.RENDERED,
-                    original_name=run.output_name, owner=run.owner, thumbnails=False)
-                item = item if created else None
+            item = None if fields is None else cache_index_output(
+                content_hash, size, fields, name=run.output_name, owner_id=run.owner_id)
             return _finish_update(run.id, task_id, status=Run.Status.COMPLETED,
                                   output_id=content_hash, error="", provenance=record), item
 
@@ -369,9 +398,6 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
             return None
         run_event(run_id, "skipped", task=task_id, reason="not pending, or held by another delivery")
         return None
-    # Read all the render needs up front: the database may be away (a
-    # restart) by the time it ends, and only the final writes are retried.
-    prefetch_related_objects([run], "recipe", "owner")
     run_event(run_id, "running", task=task_id, attempt=run.attempts)
     if run.attempts > settings.MAX_RENDER_ATTEMPTS:
         # Each earlier delivery died with its worker (the message came back
@@ -381,10 +407,13 @@ def run_render(run_id: str, *, task_id: str) -> str | None:
                                "worker rendering this run stopped each time (out of memory, or killed)")
         return None
     try:
-        if run.recipe.definition_hash != run.recipe_hash:
-            raise DomainError("the recipe changed after this run was submitted; submit it again")
+        # Read all the render needs before it starts: the database may be
+        # away (a restart) by the time it ends, and only the final writes
+        # are retried.
+        definition = _definition(run)
         with heartbeat(run_id, task_id):
-            content_hash, completed, new_item = _complete(run, task_id, _render_output(run))
+            content_hash, completed, new_item = _complete(
+                run, definition, task_id, _render_output(run, definition))
     except (EngineError, DomainError) as exc:
         _fail(run_id, task_id, str(exc))
         return None

@@ -2,6 +2,7 @@
 
 import pytest
 
+from cache.services import cache_store_bytes
 from engine.canonical import hash_object
 from engine.recipe import effect_hashes
 from runs import services
@@ -95,3 +96,23 @@ def test_rendering_in_process_completes_the_run_with_output_and_provenance(demo)
     assert services.run_render(run.id, task_id="t-3") is None
     run.refresh_from_db()
     assert run.attempts == 1 and run.provenance["task_id"] == "t-2"
+
+
+def test_a_render_reads_the_database_once_before_it_starts_and_writes_once_at_the_end(demo, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first, _ = services.run_submit(recipe="invert", inputs=["cat"], owner=user)
+    services.run_render(first.id, task_id=first.task_id)  # this process now knows the recipe
+    fresh = cache_store_bytes(images.png(16, 16, seed=31), origin="uploaded").pk
+    run, _ = services.run_submit(recipe="invert", inputs=[fresh], owner=user)
+    with CaptureQueriesContext(connection) as queries:
+        output = services.run_render(run.id, task_id=run.task_id)
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    # The claim (which also reads the recipe's current hash and the owner),
+    # then the output's index row and the completion in one transaction.
+    assert statements == ["UPDATE", "SAVEPOINT", "INSERT", "UPDATE", "RELEASE"], statements
+    run.refresh_from_db()
+    assert run.status == "completed" and run.output_id == output
+    assert run.provenance["requested_by"] == "artist"
+    assert run.provenance["rendered_by"].startswith("@artist@")
