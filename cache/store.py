@@ -39,6 +39,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _make_folder(folder: Path) -> None:
+    """Create a shard folder (ab/cd/) durably: a file renamed into a new
+    folder survives a crash only once the folder's own entry is on disk, in
+    its parent. Most places find their folder made; a new one costs an
+    fsync of each parent it was made in."""
+    if folder.is_dir():
+        return
+    made = []
+    while not folder.exists():
+        made.append(folder)
+        folder = folder.parent
+    made[0].mkdir(parents=True, exist_ok=True)
+    for new in reversed(made):
+        _fsync_dir(new.parent)
+
+
 def place(temp_name: str, content_hash: str) -> bool:
     """Move a complete, fsynced temp file to its place under its hash.
     Returns False if the file was already there (and the temp file is dropped)."""
@@ -47,7 +63,7 @@ def place(temp_name: str, content_hash: str) -> bool:
         # Same hash, same bytes: keep the file that is already there.
         os.unlink(temp_name)
         return False
-    final.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(final.parent)
     os.chmod(temp_name, 0o644)
     os.replace(temp_name, final)
     _fsync_dir(final.parent)
