@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 
 from accounts.permissions import may_change
-from cache.services import cache_get
+from cache.services import cache_item_present
 from l1site.exceptions import DomainError, NotFound
 
 from .models import Asset
@@ -9,7 +9,7 @@ from .models import Asset
 
 def asset_register(*, name: str, content_hash: str, tags: list[str], description: str = "",
                    owner=None) -> Asset:
-    item = cache_get(content_hash)
+    item = cache_item_present(content_hash)
     try:
         with transaction.atomic():
             return Asset.objects.create(name=name, content=item, tags=tags,

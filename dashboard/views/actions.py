@@ -103,7 +103,7 @@ def upload_page(request):
 @page(methods=("POST",))
 @login_required
 def register_asset(request, content_hash: str):
-    item = cache_services.cache_get(content_hash)
+    item = cache_services.cache_item(content_hash)
     form = AssetForm(request.POST)
     if not form.is_valid():
         errors = "; ".join(f"{field}: {' '.join(e)}" for field, e in form.errors.items())

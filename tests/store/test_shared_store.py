@@ -9,6 +9,7 @@ import sys
 import pytest
 from django.conf import settings
 
+from assets.models import Asset
 from cache import content, objects, thumbs
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
@@ -168,3 +169,19 @@ def test_a_page_or_thumbnail_of_a_file_only_in_the_bucket_fetches_nothing(bucket
     objects.client().delete_object(Bucket=bucket, Key=item.pk)
     page = client.get(f"/cache/{item.pk}/detail")
     assert page.status_code == 200 and 'id="bytes-unavailable"' in page.content.decode()
+
+
+def test_naming_a_file_only_in_the_bucket_fetches_nothing_and_bytes_gone_everywhere_is_a_404(
+        bucket, artist_api):
+    data = images.png(seed=9)
+    digest = upload(artist_api, data)
+    cache_path(digest).unlink()  # the bucket has it; this host no longer does
+
+    response = artist_api.post("/assets", {"name": "far", "content_hash": digest}, format="json")
+    assert response.status_code == 201, response.json()
+    assert not cache_path(digest).exists()  # named, not copied onto the web host
+
+    objects.client().delete_object(Bucket=bucket, Key=digest)
+    response = artist_api.post("/assets", {"name": "gone", "content_hash": digest}, format="json")
+    assert response.status_code == 404 and "no longer in the cache" in response.json()["error"]["message"]
+    assert Asset.objects.filter(name="gone").count() == 0
