@@ -62,14 +62,18 @@ class CacheItem(models.Model):
         indexes = [
             # GET /cache, newest first (cursor pagination walks this index).
             models.Index(fields=["-created_at", "-content_hash"], name="cache_newest"),
-            # GET /cache?media_type=image/png and ?origin=rendered.
-            models.Index(fields=["media_type", "-created_at"], name="cache_by_type"),
+            # GET /cache?media_type=image/png and ?origin=rendered, each in
+            # the keyset order (-created_at, -content_hash): no sort of
+            # equal timestamps on any page.
+            models.Index(fields=["media_type", "-created_at", "-content_hash"],
+                         name="cache_by_type"),
             # GET /cache?media_type=image/ (a kind, every subtype): the kind's
             # rows in the keyset order (-created_at, -content_hash), so any
             # page is a walk whether the kind matches nothing or everything.
             models.Index(MEDIA_KIND, models.F("created_at").desc(), models.F("content_hash").desc(),
                          name="cache_by_kind"),
-            models.Index(fields=["origin", "-created_at"], name="cache_by_origin"),
+            models.Index(fields=["origin", "-created_at", "-content_hash"],
+                         name="cache_by_origin"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(size__gte=0), name="cache_size_non_negative"),
