@@ -200,7 +200,11 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The messages a worker process reserves, the one it renders included. 1
+# (with late acks) reserves no other: a long render never keeps back a run
+# another worker could take, at the price of a broker round trip between
+# tasks, which a host of many tiny renders may choose to trade away.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("ARTDAG_WORKER_PREFETCH", 1, minimum=1)
 # The soft limit raises inside the render (recorded as a clean failure); the
 # hard limit kills a render stuck where the soft one cannot reach (C code, a
 # stalled file system). 0 turns the soft limit off.

@@ -68,6 +68,7 @@ def test_the_effects_endpoint_lists_the_library(api):
     ("ARTDAG_MAX_UPLOAD_BYTES", "0", "must be at least 1"),
     ("DATABASE_URL", "nonsense://x", "DATABASE_URL"),
     ("ARTDAG_IMPORT_ROOTS", "relative/dir", "must be absolute"),
+    ("ARTDAG_WORKER_PREFETCH", "0", "ARTDAG_WORKER_PREFETCH must be at least 1"),
 ])
 def test_a_malformed_setting_stops_start_up_with_its_name(name, value, message, tmp_path):
     env = {**os.environ, name: value, "ARTDAG_DATA_DIR": str(tmp_path)}
