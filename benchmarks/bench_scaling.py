@@ -16,7 +16,9 @@ itself (decode + invert + encode, timed in-process on the same files): the
 median of finished_at - started_at (the task body: claim, fetch rows,
 render, store, index, record provenance) minus the in-process render.
 8e reads /proc/stat while the backlog drains: how busy the machine's cores
-were, and so how much room a second worker had.
+were, and so how much room a second worker had. 8g reads each pool
+process's /proc/<pid>/schedstat over the same span: the time it spent on a
+core, and the time it was ready to run but waited for one.
 """
 
 from __future__ import annotations
@@ -110,16 +112,19 @@ def _backlog(env, client, consumers, procs, hashes: list[str]) -> Phase:
     t0 = time.perf_counter()
     ids = _submit(client, hashes)
     submitting = time.perf_counter() - t0
+    pools = [proc.child_pid() for proc in procs]
     consumers.resume(procs)
-    before = _busy()
+    before, sched_before = _busy(), [_schedstat(pid) for pid in pools]
     _wait_quietly(env, ids)
-    after = _busy()
+    after, sched_after = _busy(), [_schedstat(pid) for pid in pools]
     consumers.pause(procs)
     done = [client.get_json(f"/runs/{run_id}") for run_id in ids]
     if bad := [r for r in done if r["status"] != "completed"]:
         raise RuntimeError(f"{len(bad)} runs did not complete, e.g. {bad[0]}")
     return Phase(_span(done), len(ids) / submitting, done,
-                 (after[1] - before[1]) / (after[0] - before[0]))
+                 (after[1] - before[1]) / (after[0] - before[0]),
+                 *(sum(b[i] - a[i] for a, b in zip(sched_before, sched_after)) / len(ids)
+                   for i in (0, 1)))
 
 
 @dataclass
@@ -128,6 +133,8 @@ class Phase:
     submissions: float    # POST /runs per second while queueing
     done: list[dict]
     cores: float          # the machine's mean busy cores meanwhile
+    on_core: float        # per run, seconds the pool processes ran...
+    waiting: float        # ...and were ready to run but waited for a core
 
     @property
     def rate(self) -> float:
@@ -139,6 +146,13 @@ def _busy() -> tuple[float, float]:
     with open("/proc/stat") as stat:
         user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
     return time.monotonic(), (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def _schedstat(pid: int) -> tuple[float, float]:
+    """(seconds on a core, seconds runnable but waiting for one) of a process."""
+    with open(f"/proc/{pid}/schedstat") as stat:
+        on_core, waiting, _slices = map(int, stat.read().split())
+    return on_core / 1e9, waiting / 1e9
 
 
 def _wait_quietly(env, ids: list[str], timeout: float = 600) -> None:
@@ -278,6 +292,19 @@ def run(env, client, runs: int = RUNS) -> list[Row]:
                  f"(workers, their Celery parents, PostgreSQL, Redis): {fmt_ms(cpu1)} with one "
                  f"worker, {fmt_ms(cpu2)} with two; with every core busy, two workers could not "
                  f"do better than {os.cpu_count() / cores1:.2f}x one"),
+        Row("8g. per run, the pool processes' time ready to run but waiting for a core: "
+            "2 workers vs 1",
+            fmt_ms(statistics.median(p.waiting for p in phases[2])),
+            fmt_ms(statistics.median(p.waiting for p in phases[1])),
+            statistics.median(p.waiting for p in phases[2])
+            / statistics.median(p.waiting for p in phases[1]), "info", None,
+            note=f"from /proc/<pid>/schedstat of each worker's pool process over the drain, "
+                 f"medians, summed over the pool processes and divided by the runs; their time "
+                 f"on a core per run: {fmt_ms(statistics.median(p.on_core for p in phases[1]))} "
+                 f"with one worker, {fmt_ms(statistics.median(p.on_core for p in phases[2]))} "
+                 f"with two; over the same spans the machine's cores were on average "
+                 f"{os.cpu_count() - cores2:.2f} of {os.cpu_count()} idle with two (8e): the "
+                 f"wait is for the core a process is woken on, in bursts, not for the machine"),
         Row(f"8d. {LIVE} runs submitted one by one while the workers run: 2 workers vs 1",
             f"{LIVE / live_spans[2]:.1f} runs/s", f"{LIVE / live_spans[1]:.1f} runs/s",
             live_spans[1] / live_spans[2], "info", None,

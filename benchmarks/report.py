@@ -121,7 +121,8 @@ removes all of it afterwards.
    renders done in-process; 8c subtracts the measured durability waits; 8d
    times 60 runs submitted one by one while the workers run (bound by the
    one submitting client); 8e is the machine's mean busy cores from
-   /proc/stat while the backlog drains.
+   /proc/stat while the backlog drains; 8g the pool processes' time on a
+   core and time waiting for one, from /proc/<pid>/schedstat.
 9. 50 clients (2 processes x 25 threads, a new connection per request) repeat the cache-hit
    POST /runs for 20 s against gunicorn with 4 gthread workers; then the same
    on GET / as the baseline.
