@@ -90,6 +90,7 @@ def cache_record(content_hash: str, size: int, *, origin: str, original_name: st
     """Index a file already in the store (describe, then index)."""
     existing = CacheItem.objects.filter(pk=content_hash).first()
     if existing:
+        thumbs.thumbnails_retry(existing)  # its bytes may have been gone until now
         return existing, False
     return cache_index(content_hash, size, cache_describe(content_hash, original_name),
                        origin=origin, original_name=original_name, owner=owner)

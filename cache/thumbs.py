@@ -114,7 +114,15 @@ def thumbnails_make(content_hash: str) -> list[Path]:
         return []
     try:
         source = content.ensure_local(content_hash)  # fetched from the shared store if need be
-    except (content.ContentMissing, content.ContentCorrupt):
+    except content.ContentMissing:
+        # The row outlived its bytes (removed by hand, quarantined by
+        # cache_verify --repair): say "no preview" rather than leave pages
+        # waiting for a thumbnail that cannot come. Storing the bytes again
+        # lifts it (thumbnails_retry).
+        _write_atomically(_failed_marker(content_hash),
+                          lambda temp: temp.write(b"the file's bytes are no longer in the cache"))
+        return []
+    except content.ContentCorrupt:
         return []
     opened = _open_regular(source)
     if opened is None:
@@ -181,6 +189,15 @@ def thumbnails_queue(item: CacheItem) -> None:
     if can_preview(item):
         # robust: a broker outage must not fail the upload; pages queue again on first need.
         transaction.on_commit(lambda: _queue(item.content_hash), robust=True)
+
+
+def thumbnails_retry(item: CacheItem) -> None:
+    """The bytes of an indexed file were stored again: if its thumbnails had
+    been given up on, try once more."""
+    marker = _failed_marker(item.content_hash)
+    if marker.exists():
+        marker.unlink(missing_ok=True)
+        thumbnails_queue(item)
 
 
 def thumbnail_request(item: CacheItem, size: int) -> Path | None:

@@ -90,6 +90,20 @@ def test_a_thumbnail_that_cannot_be_made_is_remembered_as_no_preview(client):
     assert client.get(f"/cache/{item.pk}/thumb/256").status_code == 404
 
 
+def test_a_file_whose_bytes_are_gone_has_no_preview_until_they_are_stored_again(client):
+    data = images.png(47, 29, seed=4713)  # bytes no other test stores
+    item = store(data)
+    cache_path(item.pk).unlink()  # the row outlives its bytes
+    assert thumbs.thumbnails_make(item.pk) == []
+    assert thumbs.thumbnail_state(item, 256) == "none"  # not "pending" forever
+    assert client.get(f"/cache/{item.pk}/thumb/256").json()["error"]["code"] == "no_preview"
+
+    assert store(data).pk == item.pk  # the same bytes come back
+    assert thumbs.thumbnail_state(item, 256) == "pending"
+    assert thumbs.thumbnails_make(item.pk) == [thumbs.thumb_path(item.pk, s) for s in thumbs.SIZES]
+    assert client.get(f"/cache/{item.pk}/thumb/256").status_code == 200
+
+
 def test_the_backfill_command_makes_only_what_is_missing():
     from io import StringIO
 
