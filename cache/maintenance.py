@@ -93,6 +93,7 @@ class GcReport:
     freed_bytes: int = 0
     kept_in_use: int = 0
     orphan_files: int = 0
+    orphan_objects: int = 0  # in the shared store's bucket
     stale_temp_files: int = 0
     expired_runs: int = 0
     # "<hash>: <why>" for an item kept because the bucket would not delete
@@ -208,6 +209,24 @@ def _sweep_files(report: GcReport, *, dry_run: bool, grace: float) -> None:
                 path.unlink(missing_ok=True)
 
 
+def _sweep_bucket(report: GcReport, *, dry_run: bool, grace: float) -> None:
+    """Objects in the shared store's bucket that the index does not know: an
+    upload whose row never committed (objects are written before their row),
+    the bucket's own orphan files. Only objects older than the grace: one
+    written just now may be having its row written."""
+    from . import objects  # boto3 only where the s3 store is used
+
+    for page in objects.listing(older_than=timezone.now() - timedelta(seconds=grace)):
+        known = set(CacheItem.objects.filter(pk__in=[name for name, _ in page])
+                    .values_list("pk", flat=True))
+        for content_hash, size in page:
+            if content_hash not in known:
+                report.orphan_objects += 1
+                report.freed_bytes += size
+                if not dry_run:
+                    objects.delete(content_hash)
+
+
 def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: int | None = None,
              grace_seconds: int | None = None) -> GcReport:
     """Delete content nothing refers to, oldest first; with max_bytes, only
@@ -215,7 +234,9 @@ def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: 
     runs finished within keep_days, graph steps finished within keep_days,
     inputs and planned steps of pending or running runs. With the s3 store
     the bucket's object goes with the row; if the bucket refuses, the item
-    is kept and named in report.store_failed, and collection stops."""
+    is kept and named in report.store_failed, and collection stops. Files
+    and, with the s3 store, bucket objects that no row names are removed
+    once older than the grace."""
     keep_days = settings.GC_KEEP_DAYS if keep_days is None else keep_days
     grace = settings.GC_GRACE_SECONDS if grace_seconds is None else grace_seconds
     now = timezone.now()
@@ -249,6 +270,12 @@ def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: 
         report.freed_bytes += freed
         total -= freed
     _sweep_files(report, dry_run=dry_run, grace=grace)
+    if content.shared() and not report.store_failed:
+        try:
+            _sweep_bucket(report, dry_run=dry_run, grace=grace)
+        except content.StoreUnavailable as exc:
+            log.error("cache_gc could not sweep the shared store: %s", exc)
+            report.store_failed.append(f"orphan objects: {exc}")
     return report
 
 

@@ -8,6 +8,7 @@ and any number of hosts can write at once without coordination.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -119,6 +120,22 @@ def delete(content_hash: str) -> None:
             client().delete_object(Bucket=settings.S3_BUCKET, Key=key(content_hash))
     except ObjectMissing:
         pass
+
+
+def listing(older_than) -> Iterator[list[tuple[str, int]]]:
+    """The bucket's content objects last written before `older_than` (an
+    aware datetime), as (hash, size) pages of up to 1,000: S3's own page.
+    Keys under the prefix that do not name a content hash are not ours."""
+    from engine.canonical import is_content_hash
+
+    pages = client().get_paginator("list_objects_v2").paginate(
+        Bucket=settings.S3_BUCKET, Prefix=settings.S3_PREFIX)
+    with _translated("", "listing of "):
+        for page in pages:
+            found = [(entry["Key"][len(settings.S3_PREFIX):], entry["Size"])
+                     for entry in page.get("Contents", []) if entry["LastModified"] < older_than]
+            if found := [(name, size) for name, size in found if is_content_hash(name)]:
+                yield found
 
 
 def put_bytes(content_hash: str, data: bytes) -> None:

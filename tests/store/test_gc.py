@@ -71,3 +71,27 @@ def test_a_bucket_that_will_not_delete_keeps_the_item_and_fails_the_command(buck
     assert cache_path(older.pk).exists() and cache_path(newer.pk).exists()
     settings.S3_BUCKET = bucket
     assert set(listing(bucket)) == {older.pk, newer.pk}
+
+
+def test_objects_no_row_names_leave_the_bucket_once_older_than_the_grace(bucket):
+    import hashlib
+
+    from cache import objects
+
+    kept = stored(images.png(seed=25), pinned=True)
+    orphan = images.png(seed=26)  # uploaded, but its row never committed
+    orphan_hash = hashlib.sha3_256(orphan).hexdigest()
+    objects.put_bytes(orphan_hash, orphan)
+    objects.client().put_object(Bucket=bucket, Key="README.txt", Body=b"not ours")
+
+    def run(*args) -> str:
+        err = StringIO()
+        call_command("cache_gc", *args, stdout=StringIO(), stderr=err)
+        return err.getvalue()
+
+    assert "0 orphan file(s), " in run()  # within the default grace (an hour): left alone
+    assert "1 orphan object(s)" in run("--grace-seconds", "0", "--dry-run")
+    assert orphan_hash in listing(bucket)
+    assert "1 orphan object(s)" in run("--grace-seconds", "0")
+    # A key that names no content is not ours to delete.
+    assert set(listing(bucket)) == {kept.pk, "README.txt"}

@@ -36,7 +36,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{verb} {content_hash}")
         for failure in report.store_failed:
             self.stdout.write(f"kept {failure}")
-        summary = (f"{verb} {len(report.deleted)} item(s) and {report.orphan_files} orphan file(s), "
+        orphans = f"{report.orphan_files} orphan file(s)"
+        if report.orphan_objects:
+            orphans += f", {report.orphan_objects} orphan object(s) in the shared store"
+        summary = (f"{verb} {len(report.deleted)} item(s) and {orphans}, "
                    f"{report.freed_bytes} bytes; {report.kept_in_use} kept because they came into use; "
                    f"{report.expired_runs} old run(s) lost their output; "
                    f"{report.stale_temp_files} stale temp file(s) removed")
