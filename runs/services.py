@@ -294,7 +294,7 @@ def _claim_sql(condition: str) -> str:
     user, username = quote(user_model.db_table), quote(user_model.get_field("username").column)
     return (f"UPDATE {run} SET status = %s, started_at = %s, heartbeat_at = %s, "
             f"attempts = attempts + 1, task_id = %s WHERE id = %s AND plan IS NULL AND {condition} "
-            f"RETURNING {run}.*, "
+            "RETURNING *, "
             f"(SELECT definition_hash FROM {recipe} WHERE {recipe}.id = {run}.recipe_id) "
             "AS recipe_hash_now, "
             f"(SELECT {username} FROM {user} WHERE {user}.id = {run}.owner_id) AS owner_username")
