@@ -173,7 +173,12 @@ def _encode_clip(clip: Clip, *, final: bool) -> tuple[bytes, str]:
                 frames = [_even(f) for f in retime(clip, fps, sum(clip.durations) or None)]
                 video = container.add_stream("libx264", rate=fps)
                 video.pix_fmt = "yuv420p"
-                video.options = {"crf": "18", "preset": "medium", "threads": "1"}
+                # One thread and x264's cpu-independent mode: the same frames
+                # give the same bytes on every run and every CPU. Without it
+                # x264 picks code paths by CPU, and on some hosts the same
+                # clip encoded twice in one process came out different.
+                video.options = {"crf": "18", "preset": "medium", "threads": "1",
+                                 "x264-params": "cpu-independent=1"}
                 times = list(range(len(frames)))
             else:
                 frames = clip.frames

@@ -228,3 +228,11 @@ def test_a_long_lossless_intermediate_is_measured_by_its_frames_not_its_timebase
     (tmp_path / "long.mkv").write_bytes(data)
     limit = 160 * 90 * 40  # room for 32 frames, not for 8 s at the 1000 Hz timebase
     assert len(avio.decode(tmp_path / "long.mkv", max_pixels=limit).frames) == 32
+
+
+def test_a_delivery_mp4_is_the_same_bytes_every_time_it_is_encoded():
+    # x264 chooses code paths by CPU; on some hosts the same small clip
+    # encoded twice in one process gave different bytes before
+    # cpu-independent mode, which breaks "same plan, same bytes".
+    clip = synth.clip(seed=2, seconds=1.0, fps=25, size=(40, 30))
+    assert len({synth.as_file(clip)[0] for _ in range(10)}) == 1
