@@ -214,11 +214,7 @@ def cache_item_present(content_hash: str) -> CacheItem:
     fetching them: naming a file (an asset) needs to know it exists, not to
     copy a shared store's 2 GB onto the web host. 404 if the bytes are gone."""
     item = cache_item(content_hash)
-    present = cache_bytes_available(content_hash)
-    if present is None:
-        raise DomainError("the shared content store is unavailable", code="store_unavailable",
-                          status_code=503)
-    if not present:
+    if not _or_unavailable(lambda: content.available(content_hash)):
         raise NotFound(f"the bytes of {content_hash} are no longer in the cache")
     return item
 
