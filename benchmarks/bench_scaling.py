@@ -38,7 +38,7 @@ from .images import png_bytes, synthetic
 from .processes import start_worker
 
 RUNS = 200
-ROUNDS = 3
+ROUNDS = 5
 LIVE = 60  # runs per phase for 8d, submitted while the workers run
 SIZE = 64
 TARGET_RATIO = 1.7

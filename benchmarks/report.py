@@ -116,7 +116,7 @@ removes all of it afterwards.
    small `invert` runs on fresh inputs through POST /runs while both workers
    hold off (Celery's cancel_consumer), then lets one of them, or both, at
    the backlog (add_consumer): runs/s from the first started_at to the last
-   finished_at. Three rounds, the phases' order swapped each round; medians.
+   finished_at. Five rounds, the phases' order swapped each round; medians.
    8b is the median task time (finished_at - started_at) minus the same
    renders done in-process; 8c subtracts the measured durability waits; 8d
    times 60 runs submitted one by one while the workers run (bound by the
