@@ -329,6 +329,7 @@ def _claim(run_id: str, task_id: str) -> Run | None:
 # so an entry is never stale; the bound only caps a long-lived worker's memory.
 _definitions: dict[str, dict] = {}
 _DEFINITIONS_KEPT = 256
+RECIPE_CHANGED = "the recipe changed after this run was submitted; submit it again"
 
 
 def _definition(run: Run) -> dict:
@@ -336,11 +337,11 @@ def _definition(run: Run) -> dict:
     memory after the first render of it; DomainError if the recipe changed
     since (the claim read its current hash)."""
     if run.recipe_hash_now != run.recipe_hash:
-        raise DomainError("the recipe changed after this run was submitted; submit it again")
+        raise DomainError(RECIPE_CHANGED)
     if (definition := _definitions.get(run.recipe_hash)) is None:
         recipe = Recipe.objects.only("definition", "definition_hash").get(pk=run.recipe_id)
         if recipe.definition_hash != run.recipe_hash:  # changed since the claim
-            raise DomainError("the recipe changed after this run was submitted; submit it again")
+            raise DomainError(RECIPE_CHANGED)
         if len(_definitions) >= _DEFINITIONS_KEPT:
             _definitions.clear()
         definition = _definitions[run.recipe_hash] = recipe.definition
