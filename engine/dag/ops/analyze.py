@@ -5,6 +5,10 @@ slope (a spectral-flux stand-in that needs no FFT) peaks above an adaptive
 threshold; tempo by autocorrelating that onset strength over the allowed BPM
 range; beats placed on the tempo grid at the phase that collects the most
 onset strength. Plain numpy, elementwise and in a fixed order.
+
+Only sound and header facts are read: a video's soundtrack is analysed
+without decoding a picture, and media without sound gives facts without
+beats.
 """
 
 from __future__ import annotations
@@ -16,12 +20,21 @@ from ._values import Audio, Clip
 HOP_SECONDS = 0.01
 
 
-def _envelope(audio: Audio) -> np.ndarray:
-    mono = audio.samples.astype(np.float64).sum(axis=1) / audio.channels
+def _envelope(audio: Audio) -> tuple[np.ndarray, int]:
+    """RMS per hop, read as the sound streams (a hop's sum is the same numbers
+    added in the same order whatever chunk it arrives in), and the samples read."""
     hop = max(1, int(audio.rate * HOP_SECONDS))
-    count = len(mono) // hop
-    frames = mono[:count * hop].reshape(count, hop)
-    return np.sqrt((frames * frames).sum(axis=1) / hop)
+    parts, left, samples = [], np.zeros(0, np.float64), 0
+    for chunk in audio.chunks():
+        samples += len(chunk)
+        mono = chunk.astype(np.float64).sum(axis=1) / chunk.shape[1]
+        if len(left):
+            mono = np.concatenate([left, mono])
+        count = len(mono) // hop
+        frames = mono[:count * hop].reshape(count, hop)
+        parts.append(np.sqrt((frames * frames).sum(axis=1) / hop))
+        left = mono[count * hop:]
+    return (np.concatenate(parts) if parts else np.zeros(0, np.float64)), samples
 
 
 def _beats(envelope: np.ndarray, min_bpm: float, max_bpm: float) -> dict:
@@ -51,17 +64,22 @@ def _beats(envelope: np.ndarray, min_bpm: float, max_bpm: float) -> dict:
 
 def run(config: dict, inputs: list, ctx) -> dict:
     value = inputs[0]
-    facts: dict = {"duration": round(value.duration, 3)}
     if isinstance(value, Clip):
-        width, height = value.size
-        facts.update({"kind": "still" if value.still else "video", "width": width,
-                      "height": height, "frames": len(value.frames),
-                      "fps": None if value.still else round(value.fps, 3)})
+        # Header facts and the soundtrack only: the pictures are never read.
+        facts: dict = {"duration": round(value.length, 3),
+                       "kind": "still" if value.still else "video",
+                       "width": value.width, "height": value.height, "frames": value.count,
+                       "fps": None if value.still else round(float(value.fps), 3)}
         value = value.audio
     else:
-        facts["kind"] = "audio"
-    if value is not None and len(value.samples):
-        envelope = _envelope(value)
+        facts = {"duration": round(value.duration, 3), "kind": "audio"}
+    if value is None:
+        return facts
+    envelope, samples = _envelope(value)
+    if isinstance(inputs[0], Audio) and value.rate:
+        # Counted, not the header's word: a streamed sound's header may be off.
+        facts["duration"] = round(samples / value.rate, 3)
+    if len(envelope):
         facts.update({"sample_rate": value.rate, "channels": value.channels,
                       "envelope": envelope.round(4).tolist()})
         facts.update(_beats(envelope, config["min_bpm"], config["max_bpm"]))

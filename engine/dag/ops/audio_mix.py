@@ -1,18 +1,16 @@
 """AUDIO_MIX: sounds summed with gains at the first input's rate; normalize
-scales the mix so its peak sits just below full scale."""
+scales the mix so its peak sits just below full scale. An input may be sound
+alone or a clip's soundtrack (its pictures are never read); mixing is done in
+memory, since sound is small."""
 
 import numpy as np
-
-from engine.errors import InvalidParams
 
 from . import _audio
 from ._values import Audio
 
 
 def run(config: dict, inputs: list, ctx) -> Audio:
-    tracks = [v if isinstance(v, Audio) else getattr(v, "audio", None) for v in inputs]
-    if any(t is None for t in tracks):
-        raise InvalidParams("AUDIO_MIX: every input needs sound")
+    tracks = [_audio.sound_of(value, ctx, i) for i, value in enumerate(inputs)]
     rate, channels = tracks[0].rate, max(t.channels for t in tracks)
     converted = [_audio.to_rate(t, rate, channels) for t in tracks]
     length = max(len(c) for c in converted)
@@ -24,5 +22,3 @@ def run(config: dict, inputs: list, ctx) -> Audio:
         if peak > 0:
             mix *= np.float32(0.98 / peak)
     return Audio(np.clip(mix, -1, 1), rate)
-
-

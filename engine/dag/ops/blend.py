@@ -1,11 +1,12 @@
 """BLEND: two pictures combined pixel by pixel, then mixed with the first by opacity.
 
-The second input is resized (fill) to the first's size; time follows the first.
+The second input is resized (fill) to the first's size; frame by frame on the
+time of the first (the second's, if the first is a still and the second moves).
 """
 
 import numpy as np
 
-from ._values import Clip, aligned
+from ._values import Clip, zip_frames
 from .resize import resize_frame
 
 
@@ -39,6 +40,6 @@ def blend_frames(a: np.ndarray, b: np.ndarray, mode: str, opacity: float) -> np.
 
 
 def run(config: dict, inputs: dict[str, Clip], ctx) -> Clip:
-    durations, pairs, audio = aligned(inputs["a"], inputs["b"])
-    frames = [blend_frames(fa, fb, config["mode"], config["opacity"]) for fa, fb in pairs]
-    return Clip(frames, durations, audio)
+    a, mode, opacity = inputs["a"], config["mode"], config["opacity"]
+    return zip_frames([a, inputs["b"]], lambda pair: blend_frames(pair[0], pair[1], mode, opacity),
+                      size=a.size)

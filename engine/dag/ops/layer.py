@@ -1,12 +1,14 @@
 """LAYER: an overlay placed on a base at (x, y), scaled, with an opacity.
 
-x and y are fractions of the base's width and height; the overlay's own alpha
-was flattened on arrival, so opacity is the one control of transparency.
+Frame by frame on the shared timeline (the base's, unless it is a still and
+the overlay moves). x and y are fractions of the base's width and height;
+the overlay's own alpha was flattened on arrival, so opacity is the one
+control of transparency.
 """
 
 import numpy as np
 
-from ._values import Clip, aligned
+from ._values import Clip, zip_frames
 from .resize import resize_frame
 
 
@@ -30,7 +32,7 @@ def place(base: np.ndarray, overlay: np.ndarray, x: float, y: float, scale: floa
 
 
 def run(config: dict, inputs: dict[str, Clip], ctx) -> Clip:
-    durations, pairs, audio = aligned(inputs["base"], inputs["overlay"])
-    frames = [place(fa, fb, config["x"], config["y"], config["scale"],
-                    config["opacity"]) for fa, fb in pairs]
-    return Clip(frames, durations, audio)
+    base, overlay = inputs["base"], inputs["overlay"]
+    x, y, scale, opacity = config["x"], config["y"], config["scale"], config["opacity"]
+    return zip_frames([base, overlay], lambda pair: place(pair[0], pair[1], x, y, scale, opacity),
+                      size=base.size)

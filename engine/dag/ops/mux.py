@@ -1,17 +1,18 @@
-"""MUX: a video's pictures with another input's sound, fitted to the pictures' length."""
+"""MUX: one input's pictures with another's sound, fitted to the pictures' length.
 
-from engine.errors import InvalidParams
+The sound may be sound alone or the soundtrack of a clip; it is cut or padded
+with silence as it streams. A still with sound becomes a clip as long as the
+sound. The result is a video (no image format) whatever the pictures came as.
+"""
 
 from . import _audio
-from ._values import Audio, Clip
+from ._values import Clip, as_clip
 
 
 def run(config: dict, inputs: dict, ctx) -> Clip:
-    video, source = inputs["video"], inputs["audio"]
-    sound = source if isinstance(source, Audio) else getattr(source, "audio", None)
-    if sound is None:
-        raise InvalidParams("MUX: the audio input has no sound")
-    seconds = sum(video.durations) if not video.still else sound.duration
-    durations = [seconds] if video.still else list(video.durations)
-    samples = _audio.fit_length(sound.samples, int(round(seconds * sound.rate)))
-    return Clip(list(video.frames), durations, Audio(samples, sound.rate))
+    video = inputs["video"]
+    sound = _audio.sound_of(inputs["audio"], ctx, "audio")
+    if video.still:
+        video = as_clip(video, sound.duration)
+    samples = int(round(video.duration * sound.rate))
+    return video.with_(audio=_audio.fit(sound, samples), format=None, loop=None)

@@ -1,20 +1,30 @@
-"""RESIZE: fit inside, fill and crop, stretch, or pad to a size (Pillow, Lanczos)."""
+"""RESIZE: fit inside, fill and crop, stretch, or pad to a size (Pillow, Lanczos),
+frame by frame."""
 
 import numpy as np
 from PIL import Image
 
-from ._values import Clip
+from ._values import Clip, map_frames
+
+
+def scaled_size(w: int, h: int, width: int, height: int, mode: str) -> tuple[int, int]:
+    """The size the picture is scaled to before any crop or padding."""
+    if mode == "stretch":
+        return width, height
+    scale = (min if mode in ("fit", "pad") else max)(width / w, height / h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def output_size(w: int, h: int, width: int, height: int, mode: str) -> tuple[int, int]:
+    return scaled_size(w, h, width, height, mode) if mode == "fit" else (width, height)
 
 
 def resize_frame(frame: np.ndarray, width: int, height: int, mode: str) -> np.ndarray:
     h, w = frame.shape[:2]
     image = Image.fromarray(frame)
-    if mode == "stretch":
-        return np.asarray(image.resize((width, height), Image.LANCZOS))
-    scale = (min if mode in ("fit", "pad") else max)(width / w, height / h)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = scaled_size(w, h, width, height, mode)
     scaled = np.asarray(image.resize(size, Image.LANCZOS))
-    if mode == "fit":
+    if mode in ("fit", "stretch"):
         return scaled
     if mode == "fill":  # crop the overflow, centred
         top, left = (size[1] - height) // 2, (size[0] - width) // 2
@@ -27,6 +37,6 @@ def resize_frame(frame: np.ndarray, width: int, height: int, mode: str) -> np.nd
 
 def run(config: dict, inputs: list[Clip], ctx) -> Clip:
     clip = inputs[0]
-    frames = [resize_frame(f, config["width"], config["height"], config["mode"])
-              for f in clip.frames]
-    return Clip(frames, list(clip.durations), clip.audio)
+    width, height, mode = config["width"], config["height"], config["mode"]
+    return map_frames(clip, lambda frame: resize_frame(frame, width, height, mode),
+                      size=output_size(clip.width, clip.height, width, height, mode))

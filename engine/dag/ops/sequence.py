@@ -6,130 +6,204 @@ clips take turns filling the cuts, each resuming where it stopped last time
 (and looping when it runs out). Crossfades overlap the next clip onto the
 previous one's tail; with beats the tail is extended instead, so every cut
 still starts on its beat. Fades dip to black around each boundary.
+
+A piece is a time window of a source clip, not its frames: the output is
+sampled at a constant frame rate (at frame centres) and each piece's pictures
+are read by time through a Cursor of its own, opened when the piece starts
+and dropped when it ends, so at most two are open (a crossfade). The sound is
+assembled in memory from the pieces' windows of their clips' sound.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Iterator
 
 import numpy as np
 
 from engine.errors import InvalidParams
 
 from . import _audio
-from ._values import Clip, Items, frame_indices
+from ._values import EPSILON, Audio, Clip, Cursor, Frame, Items
 from .resize import resize_frame
-from .segment import cut_clip
 
 STILL_SECONDS = 2.0
+LOOP_EPSILON = 1e-9  # a cursor this close to a clip's end starts it again
 
 
-def _take(clip: Clip, cursor: float, seconds: float) -> tuple[Clip, float]:
-    """``seconds`` of the clip from cursor, looping; returns the piece and the new cursor."""
-    total = clip.duration
-    if clip.still or total <= 0:
-        return Clip(clip.frames, [seconds], None), cursor
-    parts, taken = [], 0.0
-    while seconds - taken > 1e-9:
-        if cursor >= total - 1e-9:
-            cursor = 0.0
-        span = min(total - cursor, seconds - taken)
-        parts.append(cut_clip(clip, cursor, cursor + span))
-        cursor += span
-        taken += span
-    frames = [f for p in parts for f in p.frames]
-    durations = [d for p in parts for d in p.durations]
-    audios = [p.audio for p in parts if p.audio is not None]
-    audio = None
-    if audios:
-        audio = type(audios[0])(np.concatenate([a.samples for a in audios]), audios[0].rate)
-    return Clip(frames, durations, audio), cursor
+@dataclass(frozen=True)
+class Piece:
+    clip: Clip
+    start: float    # on the output's timeline
+    offset: float   # where in the clip it begins
+    length: float   # seconds it lasts
+    loops: bool     # past the clip's end it starts again (beat cuts)
+
+    def spans(self) -> Iterator[tuple[float, float]]:
+        """The piece as windows of its clip's time, in order."""
+        total = self.clip.duration
+        if not self.loops or total <= 0:
+            yield self.offset, self.offset + self.length
+            return
+        cursor, taken = self.offset, 0.0
+        while self.length - taken > LOOP_EPSILON:
+            if cursor >= total - LOOP_EPSILON:
+                cursor = 0.0
+            span = min(total - cursor, self.length - taken)
+            yield cursor, cursor + span
+            cursor += span
+            taken += span
+
+    def source_time(self, local: float) -> float:
+        total = self.clip.duration
+        if total <= 0:
+            return 0.0
+        t = self.offset + local
+        if self.loops:
+            t %= total
+            if total - t < LOOP_EPSILON:
+                t = 0.0
+        return max(0.0, t)
 
 
-def _pieces(clips: list[Clip], beats: dict | None, per_cut: int,
-            overlap: float) -> tuple[list[Clip], list[float], float]:
-    """The pieces, the time each starts, and the total length."""
-    if beats is None:
-        pieces, starts, t = [], [], 0.0
-        for clip in clips:
-            piece = Clip(clip.frames, [STILL_SECONDS], None) if clip.still else clip
-            starts.append(t)
-            pieces.append(piece)
-            t += piece.duration - overlap
-        return pieces, starts, t + overlap
+def _plain(clips: list[Clip], overlap: float) -> tuple[list[Piece], float]:
+    pieces, t = [], 0.0
+    for clip in clips:
+        length = STILL_SECONDS if clip.still else clip.length
+        pieces.append(Piece(clip, t, 0.0, length, loops=False))
+        t += length - overlap
+    return pieces, t + overlap
+
+
+def _on_beats(clips: list[Clip], beats: dict, per_cut: int,
+              overlap: float) -> tuple[list[Piece], float]:
     times = [float(b) for b in beats.get("beats", [])][::per_cut]
     end = float(beats.get("duration", 0.0))
     if end <= 0:
         raise InvalidParams("the beats input has no duration (is it an ANALYZE of sound?)")
     cuts = [0.0] + [t for t in times if 0.0 < t < end] + [end]
     cursors = [0.0] * len(clips)
-    pieces, starts = [], []
+    pieces = []
     for i, (start, stop) in enumerate(zip(cuts, cuts[1:])):
         which = i % len(clips)
-        tail = overlap if stop < end else 0.0
-        piece, cursors[which] = _take(clips[which], cursors[which], stop - start + tail)
-        pieces.append(piece)
-        starts.append(start)
-    return pieces, starts, end
+        clip = clips[which]
+        length = stop - start + (overlap if stop < end else 0.0)
+        pieces.append(Piece(clip, start, cursors[which], length, loops=True))
+        if not clip.still and clip.duration > 0:
+            cursors[which] = (cursors[which] + length) % clip.duration
+    return pieces, end
 
 
-def run(config: dict, inputs: dict, ctx) -> Clip:
-    value = inputs["clips"]
+def _clips(value, ctx) -> list[Clip]:
     clips = [ctx.load(i) for i in value.ids] if isinstance(value, Items) else [value]
     if not clips or not all(isinstance(c, Clip) for c in clips):
         raise InvalidParams("SEQUENCE takes pictures: images, animations or videos")
+    return clips
+
+
+def run(config: dict, inputs: dict, ctx) -> Clip:
+    clips = _clips(inputs["clips"], ctx)
     first = clips[0]
-    width = config["width"] or first.size[0]
-    height = config["height"] or first.size[1]
-    fps = config["fps"] or (25.0 if first.still else min(60.0, first.fps))
+    width = config["width"] or first.width
+    height = config["height"] or first.height
+    # A still (or a still given a duration) has no frame rate of its own.
+    rate = config["fps"] or (25.0 if first.count <= 1 else min(60.0, first.fps))
+    fps = Fraction(rate).limit_denominator(1001)
     fade = config["transition_duration"] if config["transition"] != "cut" else 0.0
     overlap = fade if config["transition"] == "crossfade" else 0.0
-    pieces, starts, total = _pieces(clips, inputs.get("beats"), config["beats_per_cut"], overlap)
-
-    count = max(1, int(round(total * fps)))
-    times = (np.arange(count) + 0.5) / fps
-    frames = []
-    for t in times:
-        # The last piece that has started is on top; in a crossfade the one
-        # before still shows beneath it.
-        k = max(i for i, s in enumerate(starts) if s <= t + 1e-9)
-        frame = _frame(pieces[k], t - starts[k], width, height)
-        if k > 0 and overlap and t - starts[k] < overlap:
-            under = _frame(pieces[k - 1], t - starts[k - 1], width, height)
-            alpha = np.float32((t - starts[k]) / overlap)
-            frame = np.round(under + (frame.astype(np.float32) - under) * alpha).astype(np.uint8)
-        if config["transition"] == "fade" and fade:
-            frame = _dip(frame, t, starts[1:], fade)
-        frames.append(frame)
-    return Clip(frames, [1 / fps] * count, _sound(pieces, starts, total))
+    beats = inputs.get("beats")
+    if beats is None:
+        pieces, total = _plain(clips, overlap)
+    else:
+        if "beats" not in beats:
+            raise _audio.NoSound(f"node '{_audio.node_name(ctx)}': input "
+                                 f"'{_audio.input_name(ctx, 'beats')}' has no sound to find "
+                                 "beats in")
+        pieces, total = _on_beats(clips, beats, config["beats_per_cut"], overlap)
+    count = max(1, int(round(total * float(fps))))
+    dip = fade if config["transition"] == "fade" else 0.0
+    opener = _pictures(pieces, float(fps), count, width, height, overlap, dip)
+    return Clip(width, height, count / float(fps), count, opener, fps,
+                _sound(pieces, total), None, None)
 
 
-def _frame(piece: Clip, t: float, width: int, height: int) -> np.ndarray:
-    index = frame_indices(piece, np.array([t]))[0]
-    frame = piece.frames[index]
-    if frame.shape[:2] != (height, width):
-        frame = resize_frame(frame, width, height, "fill")
-    return frame
+class _Showing:
+    """One piece's pictures at the output size, read forward by time."""
+
+    def __init__(self, piece: Piece, width: int, height: int):
+        self.piece, self.size = piece, (width, height)
+        self.cursor = Cursor(piece.clip)
+        self._source: np.ndarray | None = None
+        self._sized: np.ndarray | None = None
+
+    def at(self, t: float) -> np.ndarray:
+        image = self.cursor.at(self.piece.source_time(t - self.piece.start))
+        if image is not self._source:  # a still or a slower clip repeats its pictures
+            self._source = image
+            width, height = self.size
+            self._sized = (image if image.shape[:2] == (height, width)
+                           else resize_frame(image, width, height, "fill"))
+        return self._sized
 
 
-def _dip(frame: np.ndarray, t: float, boundaries: list[float], fade: float) -> np.ndarray:
+def _pictures(pieces: list[Piece], fps: float, count: int, width: int, height: int,
+              overlap: float, fade: float):
+    starts = [p.start for p in pieces]
+    boundaries = starts[1:]
     half = fade / 2
-    for b in boundaries:
-        if abs(t - b) < half:
-            level = np.float32(abs(t - b) / half)
-            return np.round(frame.astype(np.float32) * level).astype(np.uint8)
+
+    def opener(start: float) -> Iterator[Frame]:
+        showing: dict[int, _Showing] = {}
+        for i in range(min(max(0, int(start * fps + EPSILON)), count - 1), count):
+            t = (i + 0.5) / fps
+            # The last piece that has started is on top; in a crossfade the
+            # one before still shows beneath it.
+            k = max(0, bisect_right(starts, t + 1e-9) - 1)
+            for done in [j for j in showing if j < k - 1]:
+                del showing[done]  # a piece that has ended lets its decoder go
+            top = showing.setdefault(k, _Showing(pieces[k], width, height))
+            frame = top.at(t)
+            if k > 0 and overlap and t - starts[k] < overlap:
+                below = showing.setdefault(k - 1, _Showing(pieces[k - 1], width, height))
+                under = below.at(t)
+                alpha = np.float32((t - starts[k]) / overlap)
+                frame = np.round(under + (frame.astype(np.float32) - under) * alpha).astype(
+                    np.uint8)
+            if fade:
+                frame = _dip(frame, t, boundaries, half)
+            yield Frame(frame, i / fps, 1 / fps)
+
+    return opener
+
+
+def _dip(frame: np.ndarray, t: float, boundaries: list[float], half: float) -> np.ndarray:
+    # Boundaries are in order: the first one after t - half is the nearest
+    # candidate, and the one that counts if two are near.
+    at = bisect_right(boundaries, t - half)
+    if at < len(boundaries) and boundaries[at] < t + half:
+        level = np.float32(abs(t - boundaries[at]) / half)
+        return np.round(frame.astype(np.float32) * level).astype(np.uint8)
     return frame
 
 
-def _sound(pieces: list[Clip], starts: list[float], total: float):
-    tracks = [p.audio for p in pieces if p.audio is not None and len(p.audio.samples)]
+def _sound(pieces: list[Piece], total: float) -> Audio | None:
+    tracks = [p.clip.audio for p in pieces if p.clip.audio is not None and len(p.clip.audio)]
     if not tracks:
         return None
     rate, channels = tracks[0].rate, max(a.channels for a in tracks)
     out = _audio.silence(total, rate, channels)
-    for piece, start in zip(pieces, starts):
-        if piece.audio is None or not len(piece.audio.samples):
+    for piece in pieces:
+        sound = piece.clip.audio
+        if sound is None or not len(sound):
             continue
-        samples = _audio.to_rate(piece.audio, rate, channels)
-        at = int(round(start * rate))
+        samples = sound.samples  # read once per clip: a streamed Audio keeps them
+        parts = [samples[int(round(a * sound.rate)):int(round(b * sound.rate))]
+                 for a, b in piece.spans()]
+        window = Audio(np.concatenate(parts), sound.rate)
+        fitted = _audio.to_rate(window, rate, channels)
+        at = int(round(piece.start * rate))
         room = max(0, len(out) - at)
-        out[at:at + min(room, len(samples))] += samples[:room]
-    return type(tracks[0])(np.clip(out, -1, 1), rate)
+        out[at:at + min(room, len(fitted))] += fitted[:room]
+    return Audio(np.clip(out, -1, 1), rate)

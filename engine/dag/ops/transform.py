@@ -1,14 +1,19 @@
 """TRANSFORM: brightness, contrast, saturation, hue, gamma, blur, sharpen, speed.
 
-Colour work is integer or float32 elementwise arithmetic (bit-reproducible);
-blur and sharpen reuse the effect library's kernels.
+Colour work is integer or float32 elementwise arithmetic (bit-reproducible),
+applied frame by frame; blur and sharpen reuse the effect library's kernels.
+Speed rescales the frames' timestamps and resamples the sound as it streams.
 """
+
+from fractions import Fraction
+from typing import Iterator
 
 import numpy as np
 
 from engine import effects
 
-from ._values import Audio, Clip
+from . import _audio
+from ._values import Clip, Frame, map_frames
 
 
 def _clip8(values: np.ndarray) -> np.ndarray:
@@ -46,14 +51,32 @@ def _hue(frame: np.ndarray, degrees: float) -> np.ndarray:
 
 
 def _speed(clip: Clip, factor: float) -> Clip:
-    audio = None
-    if clip.audio is not None and len(clip.audio.samples):
-        # Resampled by index: faster is higher, like a tape.
-        count = max(1, int(len(clip.audio.samples) / factor))
-        positions = np.minimum((np.arange(count) * factor).astype(np.int64),
-                               len(clip.audio.samples) - 1)
-        audio = Audio(clip.audio.samples[positions], clip.audio.rate)
-    return Clip(list(clip.frames), [d / factor for d in clip.durations], audio)
+    """Every timestamp divided by the factor; the sound resampled to match."""
+
+    def opener(start: float) -> Iterator[Frame]:
+        for frame in clip.frames(start * factor):
+            yield Frame(frame.image, frame.start / factor, frame.duration / factor)
+
+    audio = _audio.respeed(clip.audio, factor) if clip.audio is not None else None
+    fps = (Fraction(clip.fps) * Fraction(factor)).limit_denominator(1001)
+    return clip.with_(opener=opener, duration=clip.duration / factor, fps=fps, audio=audio)
+
+
+def _picture_op(op: str, amount: float):
+    """The function applied to every picture for a colour or focus op."""
+    if op in ("brightness", "contrast", "gamma"):
+        table = _lut(op, amount)
+        return lambda frame: table[frame]
+    if op == "saturation":
+        return lambda frame: _saturation(frame, amount)
+    if op == "hue":
+        return lambda frame: _hue(frame, amount)
+    radius = max(0.0, min(abs(amount), 50.0))
+    name, params = ("blur", {"sigma": radius}) if op == "blur" else \
+        ("sharpen", {"amount": min(radius, 5.0)})
+    effect = effects.get_effect(name)
+    checked = effects.validate_params(effect, params)
+    return lambda frame: effects.apply(effect, [frame], checked)
 
 
 def run(config: dict, inputs: list[Clip], ctx) -> Clip:
@@ -61,19 +84,7 @@ def run(config: dict, inputs: list[Clip], ctx) -> Clip:
     if op == "speed":
         if amount <= 0:
             raise effects.InvalidParams("speed must be above 0")
+        if clip.still:
+            return clip  # a still has no time to speed up
         return _speed(clip, amount)
-    if op in ("brightness", "contrast", "gamma"):
-        table = _lut(op, amount)
-        frames = [table[f] for f in clip.frames]
-    elif op == "saturation":
-        frames = [_saturation(f, amount) for f in clip.frames]
-    elif op == "hue":
-        frames = [_hue(f, amount) for f in clip.frames]
-    else:
-        radius = max(0.0, min(abs(amount), 50.0))
-        name, params = ("blur", {"sigma": radius}) if op == "blur" else \
-            ("sharpen", {"amount": min(radius, 5.0)})
-        effect = effects.get_effect(name)
-        checked = effects.validate_params(effect, params)
-        frames = [effects.apply(effect, [f], checked) for f in clip.frames]
-    return Clip(frames, list(clip.durations), clip.audio)
+    return map_frames(clip, _picture_op(op, amount))
