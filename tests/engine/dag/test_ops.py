@@ -1,93 +1,94 @@
-"""Every node type on real media: generated pictures, clips and sound, through PyAV."""
+"""Every executor on values in memory: ``run(config, inputs, ctx)`` called
+directly, pictures generated on the fly so a test sees what each op reads."""
 
-import av
+import tracemalloc
+import weakref
+
 import numpy as np
 import pytest
 
-from engine.dag import execute, plan, synth
-from engine.dag.ops import avio
-from engine.dag.ops._values import Audio, Clip
-from engine.dag.validate import validate
-from engine.errors import DecodeError, TooLarge
+from engine.dag.ops import (_audio, analyze, audio_mix, blend, effect, layer, mux, resize,
+                            segment, source, transform)
+from engine.dag.ops._values import Audio, from_frames, still
 
-from .conftest import MAX_PIXELS
+from .made import Numbered, Values, beat_track, number, numbered, streamed, tone
 
-
-def run_node(store, ctx, node: str, sources: dict[str, object], output_kind="") -> object:
-    """Run a one-node graph over the given inputs and return its value."""
-    lines = ["name: probe", "dag:", "  nodes:"]
-    names = list(sources)
-    for name in names:
-        lines.append(f"    - {{id: {name}, type: SOURCE, config: {{input: true, name: {name}}}}}")
-    lines += [f"    - {node}", "  output: probe"]
-    recipe = validate("\n".join(lines))
-    bound = {n: store.put(*synth.as_file(v)) if not isinstance(v, str) else v
-             for n, v in sources.items()}
-    p = plan.build(recipe, inputs=bound)
-    execute.run_plan(p, ctx)
-    return ctx.load(p.outputs["output"])
+ANALYSIS = {"min_bpm": 60.0, "max_bpm": 180.0}
 
 
-def test_a_clip_survives_a_lossless_round_trip_bit_for_bit_and_encodes_deterministically(tmp_path):
-    clip = synth.clip(seed=3, seconds=1.0, tone=440)
-    data, media_type = avio.encode(clip)
-    assert media_type == "video/x-matroska" and avio.encode(clip)[0] == data
-    (tmp_path / "c.mkv").write_bytes(data)
-    back = avio.decode(tmp_path / "c.mkv", max_pixels=MAX_PIXELS)
-    assert all(np.array_equal(a, b) for a, b in zip(back.frames, clip.frames))
-    assert back.durations == clip.durations and len(back.frames) == len(clip.frames)
-    assert abs(back.audio.duration - 1.0) < 0.01
+def pictures(clip):
+    return [(number(f.image), round(f.start, 6), round(f.duration, 6)) for f in clip.frames()]
 
 
-@pytest.mark.parametrize("fmt, vcodec, acodec", [("mp4", "libx264", "aac"),
-                                                 ("webm", "libvpx-vp9", "libopus"),
-                                                 ("matroska", "libx264", "aac")])
-def test_videos_from_other_tools_decode_with_pictures_and_sound(tmp_path, fmt, vcodec, acodec):
-    path = tmp_path / f"in.{fmt}"
-    with av.open(str(path), "w", format=fmt) as out:
-        video = out.add_stream(vcodec, rate=10)
-        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        sound = out.add_stream(acodec, rate=48000)
-        for i in range(10):
-            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, np.uint8), "rgb24")
-            frame.pts = i
-            out.mux(video.encode(frame))
-        out.mux(video.encode())
-        samples = av.AudioFrame.from_ndarray(np.zeros((1, 48000), np.float32), format="flt",
-                                             layout="mono")
-        samples.sample_rate = 48000
-        samples.pts = 0
-        out.mux(sound.encode(samples))
-        out.mux(sound.encode())
-    clip = avio.decode(path, max_pixels=MAX_PIXELS)
-    assert len(clip.frames) == 10 and clip.size == (64, 48)
-    assert clip.audio is not None and 0.9 < clip.audio.duration < 1.1
+# --- EFFECT -------------------------------------------------------------------
+
+def test_an_effect_over_a_clip_keeps_its_timing_sound_and_format():
+    sound = tone(2.0)
+    source = numbered(20, fps=10, audio=sound)
+    out = effect.run({"effect": "invert", "params": {}}, [source], Values())
+    frames = list(out.frames())
+    assert [255 - int(f.image[0, 0, 0]) for f in frames] == list(range(20))
+    assert [(f.start, f.duration) for f in frames] == [(f.start, f.duration)
+                                                       for f in source.frames()]
+    assert out.audio is sound and out.size == (64, 48) and out.count == 20
+    gif = from_frames([np.zeros((8, 8, 3), np.uint8)] * 2, [0.1, 0.2], format="GIF", loop=0)
+    animated = effect.run({"effect": "invert", "params": {}}, [gif], Values())
+    assert (animated.format, animated.loop, animated.duration) == ("GIF", 0, gif.duration)
 
 
-@pytest.mark.parametrize("fmt, codec", [("wav", "pcm_s16le"), ("mp3", "libmp3lame")])
-def test_sound_files_decode_to_samples(tmp_path, fmt, codec):
-    path = tmp_path / f"in.{fmt}"
-    track = synth.beat_track(seconds=1.0)
-    with av.open(str(path), "w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=track.rate)
-        stream.layout = "stereo"
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(track.samples.T), format="fltp",
-                                           layout="stereo")
-        frame.sample_rate, frame.pts = track.rate, 0
-        out.mux(stream.encode(frame))
-        out.mux(stream.encode())
-    sound = avio.decode(path, max_pixels=MAX_PIXELS)
-    assert isinstance(sound, Audio) and sound.channels == 2 and 0.95 < sound.duration < 1.1
+def test_an_effect_that_changes_the_size_declares_it_and_computes_the_first_picture_once():
+    calls = []
+
+    def rotate(images):
+        calls.append(1)
+        return np.ascontiguousarray(np.rot90(images[0]))
+
+    out = effect.combined([numbered(12, size=(64, 48))], rotate)
+    assert out.size == (48, 64) and len(calls) == 1  # known before the writer reads
+    assert [f.image.shape for f in out.frames()] == [(64, 48, 3)] * 12
+    assert len(calls) == 12  # the first picture was not computed again
+    assert effect.run({"effect": "rotate", "params": {"degrees": 90}},
+                      [numbered(3, size=(64, 48))], Values()).size == (48, 64)
 
 
-def test_a_damaged_video_and_a_frame_bomb_are_refused(tmp_path):
-    data, _ = avio.encode(synth.clip(seconds=1.0), final=True)
-    (tmp_path / "cut.mp4").write_bytes(data[: len(data) // 3])
-    with pytest.raises((DecodeError, TooLarge)):
-        avio.decode(tmp_path / "cut.mp4", max_pixels=MAX_PIXELS)
-    (tmp_path / "ok.mp4").write_bytes(data)
-    with pytest.raises(TooLarge):
-        avio.decode(tmp_path / "ok.mp4", max_pixels=96 * 64 * 5)
+def test_hstack_of_a_still_beside_a_clip_follows_the_clips_time():
+    clip = numbered(6, fps=10, size=(40, 30), audio=tone(0.6))
+    side = still(np.full((30, 20, 3), 99, np.uint8))
+    out = effect.run({"effect": "hstack", "params": {}}, [side, clip], Values())
+    frames = list(out.frames())
+    assert out.size == (60, 30) and len(frames) == 6 and out.audio is clip.audio
+    assert [number(f.image[:, 20:]) for f in frames] == list(range(6))
+    assert all(int(f.image[0, 0, 0]) == 99 for f in frames)
+
+
+def test_an_effect_over_a_clip_holds_a_few_frames_whatever_its_length():
+    def peak(count: int) -> tuple[int, int]:
+        source = numbered(count, fps=25, size=(320, 240))
+        out = effect.run({"effect": "invert", "params": {}}, [source], Values())
+        alive, most = [], 0
+        tracemalloc.start()
+        try:
+            for frame in out.frames():  # as a writer pulls them
+                alive.append(weakref.ref(frame.image))
+                most = max(most, sum(r() is not None for r in alive[-8:]))
+                del frame
+            return tracemalloc.get_traced_memory()[1], most
+        finally:
+            tracemalloc.stop()
+
+    short, short_alive = peak(100)
+    long, long_alive = peak(1000)
+    assert long / short < 1.5, (short, long)
+    assert short_alive <= 2 and long_alive <= 2
+    assert long < 20 * 320 * 240 * 3  # a handful of frames, never the clip
+
+
+# --- TRANSFORM ----------------------------------------------------------------
+
+def _textured(count: int = 4):
+    rng = np.random.default_rng(1)
+    images = [rng.integers(30, 220, (48, 64, 3)).astype(np.uint8) for _ in range(count)]
+    return from_frames(images, [0.1] * count, tone(0.1 * count))
 
 
 @pytest.mark.parametrize("op, amount, check", [
@@ -100,139 +101,198 @@ def test_a_damaged_video_and_a_frame_bomb_are_refused(tmp_path):
     ("sharpen", 2.0, lambda a, b: np.abs(np.diff(b.astype(int), axis=1)).sum()
      > np.abs(np.diff(a.astype(int), axis=1)).sum()),
 ])
-def test_each_transform_changes_the_picture_as_named(store, ctx, op, amount, check):
-    clip = synth.clip(seed=1, seconds=0.5)
-    out = run_node(store, ctx, f"{{id: probe, type: TRANSFORM, inputs: [v], config: "
-                               f"{{op: {op}, amount: {amount}}}}}", {"v": clip})
-    assert len(out.frames) == len(clip.frames)
-    assert check(clip.frames[2], out.frames[2])
+def test_each_transform_changes_every_picture_as_named(op, amount, check):
+    clip = _textured()
+    out = transform.run({"op": op, "amount": amount}, [clip], Values())
+    pairs = list(zip(clip.frames(), out.frames()))
+    assert len(pairs) == 4 and out.audio is clip.audio and out.duration == clip.duration
+    assert all(check(a.image, b.image) for a, b in pairs)
 
 
-def test_speed_halves_the_time_and_keeps_sound_in_step(store, ctx):
-    out = run_node(store, ctx, "{id: probe, type: TRANSFORM, inputs: [v], "
-                               "config: {op: speed, amount: 2}}",
-                   {"v": synth.clip(seconds=2.0, tone=300)})
-    assert abs(sum(out.durations) - 1.0) < 0.01 and abs(out.audio.duration - 1.0) < 0.01
+def test_speed_divides_the_timestamps_and_resamples_the_sound_like_a_tape():
+    sound = beat_track(seconds=2.0)
+    out = transform.run({"op": "speed", "amount": 2.0}, [numbered(20, fps=10, audio=sound)],
+                        Values())
+    assert abs(out.duration - 1.0) < 1e-9 and float(out.fps) == 20.0
+    assert pictures(out)[:3] == [(0, 0.0, 0.05), (1, 0.05, 0.05), (2, 0.1, 0.05)]
+    assert [number(f.image) for f in out.frames(0.5)][0] == 10  # frames(t) seeks in its time
+    expected = sound.samples[(np.arange(len(sound.samples) // 2) * 2.0).astype(np.int64)]
+    assert np.array_equal(out.audio.samples, expected)
 
+
+def test_speed_gives_the_same_sound_streamed_in_chunks_as_in_memory():
+    sound = beat_track(seconds=1.0)
+    for factor in (0.75, 1.5, 3.0):
+        whole = _audio.respeed(sound, factor).samples
+        assert np.array_equal(_audio.respeed(streamed(sound, 999), factor).samples, whole)
+        assert abs(len(whole) - len(sound.samples) / factor) <= 1
+
+
+# --- RESIZE, LAYER, BLEND -------------------------------------------------------
 
 @pytest.mark.parametrize("mode, size", [("fit", (64, 43)), ("fill", (64, 64)),
                                         ("stretch", (64, 64)), ("pad", (64, 64))])
-def test_resize_modes_give_the_sizes_they_promise(store, ctx, mode, size):
-    out = run_node(store, ctx, f"{{id: probe, type: RESIZE, inputs: [v], config: "
-                               f"{{width: 64, height: 64, mode: {mode}}}}}",
-                   {"v": synth.still(size=(96, 64))})
+def test_resize_modes_give_the_sizes_they_promise_before_and_after_reading(mode, size):
+    clip = from_frames([np.full((64, 96, 3), 80, np.uint8)] * 3, [0.1] * 3)
+    out = resize.run({"width": 64, "height": 64, "mode": mode}, [clip], Values())
     assert out.size == size
+    assert [f.image.shape[1::-1] for f in out.frames()] == [size] * 3
 
 
-def test_a_segment_takes_the_time_range_of_pictures_and_sound(store, ctx):
-    out = run_node(store, ctx, "{id: probe, type: SEGMENT, inputs: [v], "
-                               "config: {start: 0.5, duration: 1.0}}",
-                   {"v": synth.clip(seconds=2.0, tone=300)})
-    assert abs(sum(out.durations) - 1.0) < 1e-6 and abs(out.audio.duration - 1.0) < 0.01
-
-
-def test_a_segment_past_the_end_is_refused_with_a_reason(store, ctx):
-    with pytest.raises(Exception, match="lasts"):
-        run_node(store, ctx, "{id: probe, type: SEGMENT, inputs: [v], config: {start: 9}}",
-                 {"v": synth.clip(seconds=1.0)})
-
-
-@pytest.mark.parametrize("transition, expected", [("cut", 2.5), ("crossfade", 2.0),
-                                                  ("fade", 2.5)])
-def test_a_sequence_of_mixed_sizes_rates_and_sound_conforms_to_the_first(store, ctx, transition,
-                                                                         expected):
-    first = synth.clip(seed=1, seconds=1.5, fps=12, tone=300)
-    second = synth.clip(seed=2, seconds=1.0, fps=25, size=(40, 30))  # no sound
-    items = store.put_list([store.put(*synth.as_file(first)), store.put(*synth.as_file(second))])
-    recipe = validate(f"""
-name: seq
-dag:
-  nodes:
-    - {{id: v, type: SOURCE, config: {{input: true, name: v, list: true}}}}
-    - {{id: s, type: SEQUENCE, inputs: {{clips: v}},
-       config: {{transition: {transition}, transition_duration: 0.5}}}}
-  output: s
-""")
-    ids = [store.put(*synth.as_file(first)), store.put(*synth.as_file(second))]
-    p = plan.build(recipe, inputs={"v": ids})
-    assert p.step("v").cache_id == items
-    execute.run_plan(p, ctx)
-    out = ctx.load(p.outputs["output"])
-    assert out.size == (96, 64) and abs(out.duration - expected) < 0.1
-    assert out.audio is not None and abs(out.audio.duration - expected) < 0.1
-    if transition == "fade":
-        boundary = int(1.5 * 12)  # the dip to black sits on the cut
-        assert out.frames[boundary].mean() < 0.3 * out.frames[boundary - 6].mean()
-
-
-def test_layer_places_a_scaled_faded_overlay(store, ctx):
-    base = Clip([np.zeros((100, 100, 3), np.uint8)], [0.0])
-    top = Clip([np.full((100, 100, 3), 200, np.uint8)], [0.0])
-    out = run_node(store, ctx, "{id: probe, type: LAYER, inputs: {base: b, overlay: o}, "
-                               "config: {x: 0.5, y: 0.5, scale: 0.25, opacity: 0.5}}",
-                   {"b": base, "o": top})
-    frame = out.frames[0]
+def test_layer_places_a_scaled_faded_overlay():
+    base = still(np.zeros((100, 100, 3), np.uint8))
+    top = still(np.full((100, 100, 3), 200, np.uint8))
+    out = layer.run({"x": 0.5, "y": 0.5, "scale": 0.25, "opacity": 0.5},
+                    {"base": base, "overlay": top}, Values())
+    frame = out.first()
     assert frame[60, 60].tolist() == [100, 100, 100] and frame[40, 40].tolist() == [0, 0, 0]
     assert frame[74, 74].tolist() == [100, 100, 100] and frame[76, 76].tolist() == [0, 0, 0]
+
+
+def test_a_still_base_under_a_moving_overlay_takes_the_overlays_time():
+    overlay = numbered(5, fps=10, size=(20, 20), audio=tone(0.5))
+    out = layer.run({"x": 0.0, "y": 0.0, "scale": 1.0, "opacity": 1.0},
+                    {"base": still(np.zeros((40, 50, 3), np.uint8)), "overlay": overlay},
+                    Values())
+    assert out.size == (50, 40) and out.audio is overlay.audio and out.format is None
+    assert [number(f.image) for f in out.frames()] == list(range(5))
 
 
 @pytest.mark.parametrize("mode, expected", [
     ("multiply", 50), ("screen", 178), ("add", 150), ("subtract", 50), ("average", 114),
     ("difference", 0), ("lighten", 100), ("darken", 100), ("overlay", 100)])
-def test_blend_modes_compute_their_formula_and_resize_the_second(store, ctx, mode, expected):
-    grey = Clip([np.full((40, 40, 3), 100, np.uint8)], [0.0])
-    other = Clip([np.full((10, 30, 3), 100 if mode in ("difference", "lighten", "darken")
-                          else 128, np.uint8)], [0.0])
+def test_blend_modes_compute_their_formula_and_resize_the_second(mode, expected):
+    grey = still(np.full((40, 40, 3), 100, np.uint8))
+    level = 100 if mode in ("difference", "lighten", "darken") else 128
     if mode in ("add", "subtract"):
-        other = Clip([np.full((10, 30, 3), 50, np.uint8)], [0.0])
-    out = run_node(store, ctx, f"{{id: probe, type: BLEND, inputs: {{a: x, b: y}}, "
-                               f"config: {{mode: {mode}}}}}", {"x": grey, "y": other})
-    assert out.size == (40, 40) and abs(int(out.frames[0][5, 5, 0]) - expected) <= 1
+        level = 50
+    other = still(np.full((10, 30, 3), level, np.uint8))
+    out = blend.run({"mode": mode, "opacity": 1.0}, {"a": grey, "b": other}, Values())
+    assert out.size == (40, 40) and abs(int(out.first()[5, 5, 0]) - expected) <= 1
 
 
-def test_mux_puts_one_inputs_sound_under_anothers_pictures(store, ctx):
-    out = run_node(store, ctx, "{id: probe, type: MUX, inputs: {video: v, audio: a}}",
-                   {"v": synth.clip(seconds=1.0), "a": synth.beat_track(seconds=3.0)})
-    assert abs(out.audio.duration - 1.0) < 0.01 and abs(sum(out.durations) - 1.0) < 1e-6
+def test_blend_of_two_clips_pairs_the_pictures_showing_at_the_same_time():
+    fast, slow = numbered(10, fps=10, size=(16, 16)), numbered(5, fps=5, size=(16, 16), tint=0)
+    out = blend.run({"mode": "lighten", "opacity": 1.0}, {"a": fast, "b": slow}, Values())
+    # lighten keeps the larger number: the fast clip's i against the slow clip's i // 2
+    assert [number(f.image) for f in out.frames()] == list(range(10))
+    assert out.duration == fast.duration and out.count == 10
 
 
-def test_audio_mix_applies_gains_and_normalizes_the_peak(store, ctx):
-    out = run_node(store, ctx, "{id: probe, type: AUDIO_MIX, inputs: [a, b], "
-                               "config: {gains: [1.0, 0.5]}}",
-                   {"a": synth.beat_track(seconds=1.0),
-                    "b": synth.beat_track(seconds=2.0, rate=16000)})
+# --- SEGMENT --------------------------------------------------------------------
+
+def test_a_segment_from_the_middle_starts_at_zero_and_reads_nothing_before_it():
+    sound = beat_track(seconds=3.0)
+    made = Numbered(30, fps=10, audio=streamed(sound))
+    out = segment.run({"start": 1.25, "duration": 1.0}, [made.clip], Values())
+    frames = pictures(out)
+    assert frames[0] == (12, 0.0, 0.05) and frames[1] == (13, 0.05, 0.1)
+    assert frames[-1] == (22, 0.95, 0.05) and len(frames) == 11
+    assert abs(sum(f[2] for f in frames) - 1.0) < 1e-9 and abs(out.duration - 1.0) < 1e-9
+    assert min(made.opened) >= 1.25 and made.produced <= 12  # seeked, not read from 0
+    rate = sound.rate
+    assert np.array_equal(out.audio.samples,
+                          sound.samples[int(round(1.25 * rate)):int(round(2.25 * rate))])
+    assert [number(f.image) for f in out.frames(0.5)][:2] == [17, 18]
+
+
+def test_a_segment_of_sound_alone_is_cut_by_samples():
+    sound = tone(2.0, rate=48000, channels=1)
+    out = segment.run({"start": 0.5, "duration": 0.0}, [streamed(sound, 4096)], Values())
+    assert isinstance(out, Audio) and out.channels == 1
+    assert np.array_equal(out.samples, sound.samples[24000:])
+
+
+def test_a_segment_past_the_end_is_refused_with_a_reason():
+    with pytest.raises(Exception, match="lasts"):
+        segment.run({"start": 9.0, "duration": 0.0}, [numbered(10)], Values())
+
+
+# --- MUX, AUDIO_MIX, SOURCE ------------------------------------------------------
+
+def test_mux_puts_one_inputs_sound_under_anothers_pictures_fitted_to_their_length():
+    music = beat_track(seconds=3.0)
+    video = numbered(10, fps=10, audio=tone(1.0))
+    out = mux.run({}, {"video": video, "audio": streamed(music)}, Values())
+    assert abs(out.audio.duration - 1.0) < 1e-9 and out.duration == video.duration
+    assert np.array_equal(out.audio.samples, music.samples[:music.rate])
+    longer = mux.run({}, {"video": numbered(40, fps=10), "audio": music}, Values())
+    padded = longer.audio.samples
+    assert len(padded) == 4 * music.rate and not padded[3 * music.rate:].any()
+
+
+def test_mux_of_a_still_with_sound_makes_a_video_as_long_as_the_sound():
+    image = np.full((30, 40, 3), 50, np.uint8)
+    # The sound is a clip's soundtrack: its pictures are never read.
+    soundtrack = Numbered(25, fps=10, audio=tone(2.5), pictures=False).clip
+    out = mux.run({}, {"video": still(image), "audio": soundtrack}, Values())
+    assert out.duration == 2.5 and not out.still and out.format is None
+    assert [(f.start, f.duration) for f in out.frames()] == [(0.0, 2.5)]
+    assert np.array_equal(out.first(), image)
+    assert np.array_equal(out.audio.samples, tone(2.5).samples)
+
+
+def test_audio_mix_applies_gains_and_normalizes_the_peak():
+    out = audio_mix.run({"gains": [1.0, 0.5], "normalize": True},
+                        [beat_track(seconds=1.0), beat_track(seconds=2.0, rate=16000)], Values())
     assert out.rate == 22050 and abs(out.duration - 2.0) < 0.01
     assert 0.97 < float(np.abs(out.samples).max()) <= 0.99
 
 
+def test_audio_mix_takes_a_clips_soundtrack_without_reading_its_pictures():
+    track = Numbered(10, audio=tone(1.0), pictures=False).clip
+    out = audio_mix.run({"gains": [1.0], "normalize": False}, [track], Values())
+    assert np.array_equal(out.samples, tone(1.0).samples)
+
+
+@pytest.mark.parametrize("op, inputs", [
+    (mux, {"video": "pictures", "audio": "silent"}),
+    (audio_mix, ["sound", "silent"]),
+])
+def test_a_node_that_needs_sound_names_itself_and_the_silent_input(op, inputs):
+    values = {"pictures": numbered(3), "silent": numbered(3), "sound": tone(0.3)}
+    ctx = Values(node="mix")
+    ctx.input_names = {"audio": "music", 1: "music"}
+    given = ({k: values[v] for k, v in inputs.items()} if isinstance(inputs, dict)
+             else [values[v] for v in inputs])
+    config = {"gains": [1.0, 1.0], "normalize": True}
+    with pytest.raises(_audio.NoSound, match="^node 'mix': input 'music' has no sound$"):
+        op.run(config, given, ctx)
+
+
+def test_a_still_given_a_duration_lasts_that_long():
+    out = source.run({"duration": 2.0}, [still(np.zeros((4, 4, 3), np.uint8))], Values())
+    assert out.duration == 2.0 and [f.duration for f in out.frames()] == [2.0]
+
+
+# --- ANALYZE --------------------------------------------------------------------
+
 @pytest.mark.parametrize("bpm", [90, 120, 150])
-def test_analyze_finds_the_tempo_and_beats_of_music(store, ctx, bpm):
-    facts = run_node(store, ctx, "{id: probe, type: ANALYZE, inputs: [m]}",
-                     {"m": synth.beat_track(bpm=bpm, seconds=4.0)})
+def test_analyze_finds_the_tempo_and_beats_of_music(bpm):
+    facts = analyze.run(ANALYSIS, [beat_track(bpm=bpm, seconds=4.0)], Values())
     assert abs(facts["tempo"] - bpm) / bpm < 0.03
     gaps = np.diff(facts["beats"])
     assert np.all(np.abs(gaps - 60 / bpm) < 0.02) and len(facts["onsets"]) >= 4
     assert facts["kind"] == "audio" and abs(facts["duration"] - 4.0) < 0.01
 
 
-def test_analyze_describes_a_video(store, ctx):
-    facts = run_node(store, ctx, "{id: probe, type: ANALYZE, inputs: [v]}",
-                     {"v": synth.clip(seconds=1.0, fps=12)})
-    assert facts["kind"] == "video" and facts["frames"] == 12 and facts["width"] == 96
-    assert facts["fps"] == 12.0 and "tempo" not in facts
+def test_analyze_gives_the_same_facts_for_sound_streamed_in_chunks():
+    music = beat_track(bpm=120, seconds=3.0)
+    assert analyze.run(ANALYSIS, [streamed(music, 777)], Values()) == \
+        analyze.run(ANALYSIS, [music], Values())
 
 
-def test_a_long_lossless_intermediate_is_measured_by_its_frames_not_its_timebase(tmp_path):
-    clip = synth.clip(seconds=8.0, fps=4, size=(160, 90))  # 32 frames, 8 s
-    data, _ = avio.encode(clip)
-    (tmp_path / "long.mkv").write_bytes(data)
-    limit = 160 * 90 * 40  # room for 32 frames, not for 8 s at the 1000 Hz timebase
-    assert len(avio.decode(tmp_path / "long.mkv", max_pixels=limit).frames) == 32
+def test_analyze_of_a_video_reads_its_soundtrack_and_never_its_pictures():
+    music = beat_track(bpm=120, seconds=3.0)
+    video = Numbered(36, fps=12, size=(97, 61), audio=streamed(music), pictures=False).clip
+    facts = analyze.run(ANALYSIS, [video], Values())
+    assert (facts["kind"], facts["width"], facts["height"], facts["frames"], facts["fps"]) == \
+        ("video", 97, 61, 36, 12.0)
+    assert abs(facts["tempo"] - 120) < 4 and facts["beats"] == \
+        analyze.run(ANALYSIS, [music], Values())["beats"]
 
 
-def test_a_delivery_mp4_is_the_same_bytes_every_time_it_is_encoded():
-    # x264 chooses code paths by CPU; on some hosts the same small clip
-    # encoded twice in one process gave different bytes before
-    # cpu-independent mode, which breaks "same plan, same bytes".
-    clip = synth.clip(seed=2, seconds=1.0, fps=25, size=(40, 30))
-    assert len({synth.as_file(clip)[0] for _ in range(10)}) == 1
+def test_analyze_of_a_video_without_sound_gives_facts_without_beats():
+    facts = analyze.run(ANALYSIS, [Numbered(12, fps=12, pictures=False).clip], Values())
+    assert facts == {"duration": 1.0, "kind": "video", "width": 64, "height": 48,
+                     "frames": 12, "fps": 12.0}
