@@ -360,3 +360,51 @@ def big_still(path: str | Path, *, width: int = 30000, height: int = 30000) -> P
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat)
                      + chunk(b"IEND", b""))
     return path
+
+
+def undecodable_video(path: str | Path, *, size: tuple[int, int] = (176, 144),
+                      seconds: float = 1.0, fps: int = 25, audio: str | None = None,
+                      rate: int = 44100) -> Path:
+    """A Matroska file whose header is sound (FFV1 pictures of ``size``,
+    lasting ``seconds``) but whose picture packets are noise, so decoding a
+    picture fails. ``audio`` ("mono"/"stereo") adds real FLAC sound.
+
+    For tests that something is decided from the header alone (limits: the
+    header may claim 8000x6000 or three hours in a few kilobytes) and that
+    reading the sound never decodes a picture."""
+    path = Path(path).with_suffix(".mkv")
+    rng = np.random.default_rng(0)
+    tick = Fraction(1, 1000)
+    with av.open(str(path), "w", format="matroska") as container:
+        stream = container.add_stream("ffv1", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "bgr0"
+        stream.time_base = tick
+        sound = None
+        if audio is not None:
+            channels = 1 if audio == "mono" else 2
+            sound = _audio_stream(container, "flac", rate, channels)
+            chunks = _audio_frames(sound, tone(seconds, rate, channels), rate)
+        container.start_encoding()
+        count = max(2, int(round(seconds * fps)))
+        # The last packet sits at the end of ``seconds``, so the header's
+        # length is what the caller asked, however few packets there are.
+        stamps = [int(round(i * 1000 / fps)) for i in range(min(count, 50))]
+        stamps[-1] = int(round(seconds * 1000)) - int(round(1000 / fps))
+        pending = next(chunks, None) if sound else None
+        for at in stamps:
+            while pending is not None and pending[0] * 1000 <= at:
+                container.mux(sound.encode(pending[1]))
+                pending = next(chunks, None)
+            packet = av.Packet(rng.integers(0, 256, 2000, dtype=np.uint8).tobytes())
+            packet.stream = stream
+            packet.pts = packet.dts = at
+            packet.time_base = tick
+            packet.duration = int(round(1000 / fps))
+            container.mux(packet)
+        while pending is not None:
+            container.mux(sound.encode(pending[1]))
+            pending = next(chunks, None)
+        if sound is not None:
+            container.mux(sound.encode())
+    return path

@@ -1,221 +1,204 @@
 """Reading and writing the values of engine/dag/ops/_values.py as files.
 
-Images go through engine.media (Pillow); video and sound through PyAV, whose
-wheels carry the FFmpeg libraries. Every container is written with FFmpeg's
-bitexact flag and single-threaded encoders, so the same value always gives
-the same bytes (and so the same content hash).
+Both directions stream. ``read`` returns a lazy value whose facts (size,
+duration, frame count) come from the file's header, checked against the
+limits before any picture is decoded; pictures are decoded when an op asks
+for them, one frame at a time. ``write`` pulls the value's frames and sound
+through the encoders into a new file, so nothing holds a clip whole.
+
+Images go through engine.media (Pillow); video and sound through PyAV,
+whose wheels carry the FFmpeg libraries (engine/dag/ops/_pyav.py).
+
+Intermediates (a step's value) are lossless: PNG for stills, Matroska with
+FFV1 pictures, FLAC sound and millisecond timestamps for moving pictures,
+WAV for sound alone. Deliveries (a recipe's output) are what people open: the
+input's own image format for stills and animations, MP4 (H.264 + AAC) with
+the input's frame times for video, WAV for sound alone. Every encoder runs
+with fixed settings, one thread and FFmpeg's bitexact flag, so the same value
+gives the same bytes (and so the same content hash).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile
 import wave
 from fractions import Fraction
 from pathlib import Path
+from typing import Iterator
 
-import av
 import numpy as np
 
 from engine import media
 from engine.canonical import canonical_bytes
 from engine.errors import DecodeError, TooLarge
+from engine.limits import Limits
 
-from ._values import DATA_MEDIA_TYPE, LIST_MEDIA_TYPE, Audio, Clip, Items, retime, rgb
+from . import _pyav
+from ._values import DATA_MEDIA_TYPE, EPSILON, LIST_MEDIA_TYPE, Audio, Clip, Frame, Items, rgb
 
-MS = Fraction(1, 1000)
-BITEXACT = {"fflags": "+bitexact"}
-MAX_FPS = 60
-PADDING_SAMPLES = 2048
-
-
-def _limits(frames: int, width: int, height: int, seconds: float, *, max_pixels: int,
-            max_seconds: float) -> None:
-    if frames * width * height > max_pixels:
-        raise TooLarge(f"media is over the limit of {max_pixels} pixels (all frames together)")
-    if seconds > max_seconds:
-        raise TooLarge(f"media is longer than the limit of {max_seconds:g} s")
+SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp",
+            "image/gif": ".gif", "image/tiff": ".tif", "image/bmp": ".bmp",
+            "video/mp4": ".mp4", "video/x-matroska": ".mkv", "audio/wav": ".wav",
+            LIST_MEDIA_TYPE: ".json", DATA_MEDIA_TYPE: ".json"}
 
 
-def decode(path: Path, *, media_type: str = "", max_pixels: int, max_seconds: float = 600.0):
-    """A Clip, Audio, dict or Items from a stored file."""
+# --- reading ------------------------------------------------------------------
+
+def read(path: str | Path, *, media_type: str, limits: Limits) -> Clip | Audio | dict | Items:
+    """The value a stored file holds: a lazy Clip or Audio, a dict, or Items.
+    Raises DecodeError for a file it cannot read, TooLarge (from the header,
+    before decoding) for one over the limits."""
+    path = Path(path)
     if media_type in (LIST_MEDIA_TYPE, DATA_MEDIA_TYPE):
-        data = json.loads(Path(path).read_bytes())
+        data = json.loads(path.read_bytes())
         return Items(data["items"]) if media_type == LIST_MEDIA_TYPE else data
+    if media_type.startswith(("video/", "audio/")):
+        return _pyav.read_media(path, limits)
     try:
-        image = media.decode(path, max_pixels=max_pixels)
+        info = media.image_info(path)
     except DecodeError:
-        return _decode_av(path, max_pixels=max_pixels, max_seconds=max_seconds)
-    if image.animated:
-        return Clip([rgb(f) for f in image.frames], [d / 1000 for d in image.durations])
-    return Clip([rgb(image.frames[0])], [0.0])
+        if media_type.startswith("image/"):
+            raise
+        return _pyav.read_media(path, limits)  # not an image: video or sound
+    return _read_image(path, info, limits)
 
 
-def _decode_av(path: Path, *, max_pixels: int, max_seconds: float):
+def read_audio(path: str | Path, *, limits: Limits) -> Audio:
+    """The sound of any file that has some, streamed; pictures are never
+    decoded. DecodeError "the file has no sound" for a file without."""
     try:
-        container = av.open(str(path))
-    except (av.FFmpegError, ValueError) as exc:
-        raise DecodeError("not an image, video or sound file this server reads "
-                          "(PNG, JPEG, WebP, GIF, MP4, WebM, MKV, WAV, MP3)") from exc
-    with container:
-        durations_tag = container.metadata.get("ARTDAG_DURATIONS") or container.metadata.get(
-            "artdag_durations")
-        seconds = (container.duration or 0) / av.time_base
-        video = container.streams.video[0] if container.streams.video else None
-        sound = container.streams.audio[0] if container.streams.audio else None
-        if video is None and sound is None:
-            raise DecodeError("the file has neither pictures nor sound")
-        if video is not None:
-            # Our own files list every frame's duration; for others, trust the
-            # header's rate for a first check (_read_video counts for real).
-            estimate = (len(json.loads(durations_tag)) if durations_tag
-                        else int(seconds * float(video.average_rate or 30)) + 1)
-            _limits(estimate, video.width, video.height, seconds,
-                    max_pixels=max_pixels, max_seconds=max_seconds)
-        else:
-            _limits(0, 0, 0, seconds, max_pixels=max_pixels, max_seconds=max_seconds)
-        try:
-            frames, stamps = _read_video(container, video, max_pixels) if video else ([], [])
-            audio = _read_audio(str(path), max_seconds) if sound else None
-        except av.FFmpegError as exc:
-            raise DecodeError(f"the file is damaged: {exc}") from None
-    if not frames:
-        if audio is None:
-            raise DecodeError("the video stream holds no frames")
-        return audio
-    if durations_tag:
-        durations = [float(d) for d in json.loads(durations_tag)]
-    else:
-        step = 1 / float(video.average_rate or 25)
-        durations = [max(b - a, 0.0) for a, b in zip(stamps, stamps[1:])] + [step]
-    durations = durations[:len(frames)]
-    pictures = sum(durations)
-    if audio is not None and 0 < audio.duration - pictures < PADDING_SAMPLES / audio.rate:
-        # Encoders pad the last audio frame (AAC by up to 2048 samples): that
-        # is not sound the author made, so trim it to the pictures' length.
-        audio = Audio(audio.samples[:int(round(pictures * audio.rate))], audio.rate)
-    return Clip(frames, durations, audio)
+        return _pyav.read_sound(Path(path), limits)
+    except DecodeError as exc:
+        if "no sound" in str(exc):
+            raise
+        raise DecodeError("the file has no sound") from exc
 
 
-def _read_video(container, stream, max_pixels: int) -> tuple[list[np.ndarray], list[float]]:
-    frames, stamps, pixels = [], [], 0
-    for frame in container.decode(stream):
-        pixels += frame.width * frame.height
-        if pixels > max_pixels:  # the header's estimate can lie
-            raise TooLarge(f"video is over the limit of {max_pixels} pixels (all frames together)")
-        frames.append(frame.to_ndarray(format="rgb24"))
-        stamps.append(float(frame.time) if frame.time is not None else len(stamps) / 25)
-    return frames, stamps
+def _read_image(path: Path, info: media.ImageInfo, limits: Limits) -> Clip:
+    pixels = info.width * info.height
+    if pixels > limits.max_frame_pixels:
+        raise TooLarge(f"a picture of {info.width}x{info.height} is over the limit of "
+                       f"{limits.max_frame_pixels:,} pixels per frame")
+    if info.frames == 1:
+        return _still(path, info)
+    if pixels * info.frames > limits.max_animation_pixels:
+        raise TooLarge(f"{info.frames} frames of {info.width}x{info.height} are over the limit "
+                       f"of {limits.max_animation_pixels:,} pixels for an animation")
+    durations = [ms / 1000 for ms in media.image_durations(path)]
+    total = float(sum(durations))
+    if total > limits.max_seconds:
+        raise TooLarge(f"the animation lasts {total:,.1f} s, over the limit of "
+                       f"{limits.max_seconds:g} s")
+    starts = np.cumsum([0.0, *durations])[:-1].tolist()
+
+    def opener(start: float) -> Iterator[Frame]:
+        for image, at, seconds in zip(media.image_frames(path), starts, durations):
+            if at + seconds > start + EPSILON:
+                yield Frame(rgb(image), at, seconds)
+
+    fps = Fraction(info.frames / total).limit_denominator(1001)
+    return Clip(info.width, info.height, total, info.frames, opener, fps, None,
+                info.format, info.loop)
 
 
-def _read_audio(path: str, max_seconds: float) -> Audio:
-    with av.open(path) as container:
-        stream = container.streams.audio[0]
-        rate = stream.rate or 44100
-        layout = "mono" if stream.channels == 1 else "stereo"
-        resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
-        chunks = []
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray().reshape(-1, out.layout.nb_channels))
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().reshape(-1, out.layout.nb_channels))
-    channels = 1 if layout == "mono" else 2
-    samples = np.concatenate(chunks) if chunks else np.zeros((0, channels), np.float32)
-    if len(samples) > max_seconds * rate:
-        raise TooLarge(f"sound is longer than the limit of {max_seconds:g} s")
-    return Audio(samples.astype(np.float32), rate)
+def _still(path: Path, info: media.ImageInfo) -> Clip:
+    held: list[np.ndarray] = []  # one picture, decoded the first time it is asked for
+
+    def opener(start: float) -> Iterator[Frame]:
+        if not held:
+            held.append(rgb(next(media.image_frames(path))))
+        yield Frame(held[0], 0.0, 0.0)
+
+    return Clip(info.width, info.height, 0.0, 1, opener, Fraction(25), None,
+                info.kept_format or info.format, None)
 
 
-def _temp_path(suffix: str) -> str:
-    handle, name = tempfile.mkstemp(suffix=suffix)
+# --- writing ------------------------------------------------------------------
+
+def write(value: Clip | Audio | dict | Items, *, deliver: bool,
+          directory: str | Path | None = None) -> tuple[Path, str]:
+    """Stream ``value`` into a new file in ``directory`` (the system's temp
+    dir by default) and return (its path, its media type). The caller owns
+    the file. On any error the half-written file is removed."""
+    kind = _kind(value, deliver)
+    handle, name = tempfile.mkstemp(suffix=kind[1], dir=directory)
     os.close(handle)
-    return name
+    try:
+        media_type = _write(value, name, kind[0], deliver)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name), media_type
 
 
-def _wav_bytes(audio: Audio) -> bytes:
-    pcm = np.clip(np.round(audio.samples * 32767), -32768, 32767).astype("<i2")
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
+def _kind(value, deliver: bool) -> tuple[str, str]:
+    """What a value is written as, and the file's suffix."""
+    if isinstance(value, Items):
+        return "list", ".json"
+    if isinstance(value, dict):
+        return "data", ".json"
+    if isinstance(value, Audio):
+        return "sound", ".wav"
+    if not isinstance(value, Clip):
+        raise TypeError(f"cannot store a {type(value).__name__}")
+    if value.still:
+        fmt = (value.format or "PNG") if deliver else "PNG"
+        return "still", SUFFIXES[media.FORMATS.get(fmt, "image/png")]
+    if deliver and value.format in media.ANIMATED and value.audio is None:
+        return "animation", SUFFIXES[media.FORMATS[value.format]]
+    return "moving", ".mp4" if deliver else ".mkv"
+
+
+def _write(value, name: str, kind: str, deliver: bool) -> str:
+    if kind in ("list", "data"):
+        data = {"items": value.ids} if kind == "list" else value
+        Path(name).write_bytes(canonical_bytes(data))
+        return LIST_MEDIA_TYPE if kind == "list" else DATA_MEDIA_TYPE
+    if kind == "sound":
+        return _write_wav(value, name)
+    if kind == "still":
+        return _write_still(value, name, deliver)
+    if kind == "animation":
+        return _write_animation(value, name)
+    return _pyav.write_moving(value, name, deliver=deliver)
+
+
+def _write_wav(audio: Audio, name: str) -> str:
+    # Chunk by chunk: the wave module writes the header's sizes on close.
+    with wave.open(name, "wb") as out:
         out.setnchannels(audio.channels)
         out.setsampwidth(2)
         out.setframerate(audio.rate)
-        out.writeframes(pcm.tobytes())
-    return buffer.getvalue()
+        for chunk in audio.chunks():
+            pcm = np.clip(np.round(chunk * 32767), -32768, 32767).astype("<i2")
+            out.writeframes(pcm.tobytes())
+    return "audio/wav"
 
 
-def _even(frame: np.ndarray) -> np.ndarray:
-    # H.264 in 4:2:0 needs even sides: repeat the last row/column if needed.
-    height, width = frame.shape[:2]
-    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+def _write_still(clip: Clip, name: str, deliver: bool) -> str:
+    fmt = (clip.format or "PNG") if deliver else "PNG"
+    fmt = fmt if fmt in media.FORMATS else "PNG"
+    # A step's PNG remembers the format the still came in, so the recipe's
+    # output is delivered in it.
+    kept = clip.format if not deliver and clip.format not in (None, "PNG") else None
+    media.save(name, media.Media(fmt, [clip.first()]), fmt, kept_format=kept)
+    return media.FORMATS[fmt]
 
 
-def _write_audio(container, audio: Audio, codec: str) -> tuple:
-    layout = "mono" if audio.channels == 1 else "stereo"
-    stream = container.add_stream(codec, rate=audio.rate)
-    stream.layout = layout
-    frame = av.AudioFrame.from_ndarray(
-        np.ascontiguousarray(audio.samples.T.astype(np.float32)), format="fltp", layout=layout)
-    frame.sample_rate, frame.pts, frame.time_base = audio.rate, 0, Fraction(1, audio.rate)
-    return stream, frame
-
-
-def _encode_clip(clip: Clip, *, final: bool) -> tuple[bytes, str]:
-    path = _temp_path(".mp4" if final else ".mkv")
-    try:
-        options = dict(BITEXACT, **({"movflags": "+faststart"} if final else {}))
-        with av.open(path, "w", format="mp4" if final else "matroska",
-                     options=options) as container:
-            if final:
-                fps = min(MAX_FPS, max(1, round(clip.fps)))
-                frames = [_even(f) for f in retime(clip, fps, sum(clip.durations) or None)]
-                video = container.add_stream("libx264", rate=fps)
-                video.pix_fmt = "yuv420p"
-                # One thread and x264's cpu-independent mode: the same frames
-                # give the same bytes on every run and every CPU. Without it
-                # x264 picks code paths by CPU, and on some hosts the same
-                # clip encoded twice in one process came out different.
-                video.options = {"crf": "18", "preset": "medium", "threads": "1",
-                                 "x264-params": "cpu-independent=1"}
-                times = list(range(len(frames)))
-            else:
-                frames = clip.frames
-                # Lossless, with the exact durations kept as milliseconds.
-                container.metadata["ARTDAG_DURATIONS"] = json.dumps(clip.durations)
-                video = container.add_stream("ffv1", rate=1000)
-                video.pix_fmt = "bgr0"
-                video.time_base = MS
-                ends = np.cumsum([0.0, *clip.durations])
-                times = [int(round(t * 1000)) for t in ends[:-1]]
-            video.thread_count = 1
-            video.width, video.height = frames[0].shape[1], frames[0].shape[0]
-            sound = _write_audio(container, clip.audio, "aac" if final else "flac") \
-                if clip.audio is not None and len(clip.audio.samples) else None
-            for frame, pts in zip(frames, times):
-                picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-                picture.pts = pts
-                container.mux(video.encode(picture))
-            container.mux(video.encode())
-            if sound is not None:
-                stream, samples = sound
-                container.mux(stream.encode(samples))
-                container.mux(stream.encode())
-        return Path(path).read_bytes(), ("video/mp4" if final else "video/x-matroska")
-    finally:
-        os.unlink(path)
-
-
-def encode(value, *, final: bool = False) -> tuple[bytes, str]:
-    """Bytes and media type for a value: lossless for steps, delivery formats
-    (PNG, MP4, WAV) for a recipe's outputs."""
-    if isinstance(value, Items):
-        return canonical_bytes({"items": value.ids}), LIST_MEDIA_TYPE
-    if isinstance(value, dict):
-        return canonical_bytes(value), DATA_MEDIA_TYPE
-    if isinstance(value, Audio):
-        return _wav_bytes(value), "audio/wav"
-    if value.still:
-        return media.encode(media.Media("PNG", [value.frames[0]]), "PNG"), "image/png"
-    return _encode_clip(value, final=final)
+def _write_animation(clip: Clip, name: str) -> str:
+    # Image encoders take every frame before writing any (a GIF's palette,
+    # an APNG's frame differences): the frames are held here, bounded like
+    # an animation file on the way in.
+    limit = Limits().max_animation_pixels
+    frames, durations, pixels = [], [], 0
+    for frame in clip.frames(0.0):
+        pixels += frame.image.shape[0] * frame.image.shape[1]
+        if pixels > limit:
+            raise TooLarge(f"an animation over {limit:,} pixels (all frames together) "
+                           f"cannot be written as {clip.format}")
+        frames.append(frame.image)
+        durations.append(max(1, int(round(frame.duration * 1000))))
+    media.save(name, media.Media(clip.format, frames, durations, clip.loop), clip.format)
+    return media.FORMATS[clip.format]

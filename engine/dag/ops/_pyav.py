@@ -1,0 +1,504 @@
+"""Video and sound through PyAV (FFmpeg), one frame or one chunk at a time.
+
+Reading: a file's facts come from its header (checked against the limits
+before anything is decoded); its pictures are decoded lazily by an opener
+that seeks to the asked time and decodes forward, and its sound by another
+that opens the file on its own, so sound never costs a picture decode.
+
+Writing: frames and sound chunks go straight from the value's iterators into
+the encoders, interleaved by time, so no stream is ever held whole. Every
+container gets FFmpeg's bitexact flag and every encoder one thread, so the
+same value gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from engine.errors import DecodeError, TooLarge
+from engine.limits import Limits
+
+from ._values import EPSILON, Audio, Clip, Frame
+
+MS = Fraction(1, 1000)       # Matroska's clock: our intermediates' timestamps
+TICKS = Fraction(1, 90000)   # the delivery MP4's clock (MPEG's 90 kHz)
+BITEXACT = {"fflags": "+bitexact"}
+# Tags on our own intermediates: what the pictures alone cannot say.
+TAG_FPS, TAG_FORMAT, TAG_LOOP = "ARTDAG_FPS", "ARTDAG_FORMAT", "ARTDAG_LOOP"
+SNAP = 0.0006  # s: a timestamp this close to the frame-rate grid is on it (ms rounding)
+READS = ("MP4/MOV (H.264, H.265), MKV, WebM (VP8, VP9), Ogg, MP3, AAC, FLAC, WAV, "
+         "PNG, JPEG, WebP, GIF, TIFF, BMP")
+
+
+# --- reading ------------------------------------------------------------------
+
+def open_input(path: str | Path):
+    try:
+        return av.open(str(path), metadata_errors="replace")
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise DecodeError(f"not an image, video or sound file this server reads ({READS})") \
+            from exc
+
+
+def _damaged(what: str, exc: av.FFmpegError) -> DecodeError:
+    return DecodeError(f"the {what} is damaged ({getattr(exc, 'strerror', None) or exc})")
+
+
+def _pictures(container):
+    """The first video stream that is moving pictures (an MP3's cover art is not)."""
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    return None
+
+
+def _seconds(value, time_base) -> float | None:
+    return None if value is None else float(value * time_base)
+
+
+def _tag_seconds(text: str | None) -> float | None:
+    """Matroska's per-stream DURATION tag, 'HH:MM:SS.nnnnnnnnn'."""
+    try:
+        hours, minutes, seconds = text.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _stream_end(stream, container, *, own: bool = False) -> float | None:
+    """Where a stream ends (seconds on the file's clock), from the header;
+    unless ``own``, the whole file's end when the stream's is not written."""
+    start = _seconds(stream.start_time, stream.time_base) or 0.0
+    if stream.duration:
+        return start + float(stream.duration * stream.time_base)
+    tagged = _tag_seconds(stream.metadata.get("DURATION"))
+    if tagged is not None:
+        return tagged
+    if container.duration and not own:
+        return (container.start_time or 0) / av.time_base + container.duration / av.time_base
+    return None
+
+
+def _layout(channels: int) -> tuple[str, int]:
+    # Mono stays mono; stereo and anything wider (5.1 films) becomes stereo,
+    # the two channels every op and every player handles.
+    return ("mono", 1) if channels == 1 else ("stereo", 2)
+
+
+def read_media(path: Path, limits: Limits) -> Clip | Audio:
+    """A Clip (pictures, with the sound if any) or an Audio (sound alone)."""
+    with open_input(path) as container:
+        video, sound = _pictures(container), (container.streams.audio or [None])[0]
+        if video is None and sound is None:
+            raise DecodeError("the file has neither pictures nor sound")
+        starts = [s for s in (_seconds(x.start_time, x.time_base) for x in (video, sound)
+                              if x is not None) if s is not None]
+        origin = min(starts) if starts else 0.0
+        if video is None:
+            return _audio(path, container, sound, limits, origin)
+        width, height = video.codec_context.width, video.codec_context.height
+        if not width or not height:
+            raise DecodeError("the video stream has no picture size")
+        _check(width, height, container, limits)
+        tags = dict(container.metadata)
+        ours = TAG_FPS in tags
+        rotation = 0 if ours else _rotation(container, video)
+        own_end = _stream_end(video, container, own=True)
+        end = _stream_end(video, container)
+        if end is None:
+            end = own_end = _scan_end(container, video)
+        if rotation in (90, 270):
+            width, height = height, width
+        fps = Fraction(tags[TAG_FPS]) if ours else \
+            Fraction(video.average_rate or video.guessed_rate or 25)
+        duration = max(end - origin, 0.0)
+        count = video.frames or max(1, int(round(duration * fps)))
+        audio = _audio(path, container, sound, limits, origin) if sound is not None else None
+        index = video.index
+
+    def opener(start: float) -> Iterator[Frame]:
+        return _frames(path, index, start, origin=origin, end=own_end, fps=fps,
+                       rotation=rotation, size=(width, height), limits=limits)
+
+    loop = tags.get(TAG_LOOP) if ours else None
+    return Clip(width, height, duration, count, opener, fps, audio,
+                tags.get(TAG_FORMAT) if ours else None, int(loop) if loop is not None else None)
+
+
+def _scan_end(container, stream) -> float:
+    """The end of a stream whose header does not say (a live recording cut
+    short): read its packets, without decoding them, to the last one."""
+    end = 0.0
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                end = max(end, float((packet.pts + (packet.duration or 0)) * stream.time_base))
+    except av.FFmpegError as exc:
+        raise _damaged("video", exc) from None
+    container.seek(0)
+    return end
+
+
+def _check(width: int, height: int, container, limits: Limits) -> None:
+    if width * height > limits.max_frame_pixels:
+        raise TooLarge(f"a frame of {width}x{height} is over the limit of "
+                       f"{limits.max_frame_pixels:,} pixels per frame")
+    seconds = (container.duration or 0) / av.time_base
+    if seconds > limits.max_seconds:
+        raise TooLarge(f"the media lasts {seconds:,.1f} s, over the limit of "
+                       f"{limits.max_seconds:g} s")
+
+
+def _rotation(container, stream) -> int:
+    """The rotation, counter-clockwise degrees (0, 90, 180, 270). FFmpeg gives a
+    stream's display matrix to its decoded frames only, so this decodes the
+    first frame; that also proves the stream decodes at all."""
+    try:
+        frame = next(iter(container.decode(stream)), None)
+    except av.FFmpegError as exc:
+        raise _damaged("video", exc) from None
+    if frame is None:
+        raise DecodeError("the video stream holds no frames")
+    return int(round((frame.rotation or 0) / 90)) % 4 * 90
+
+
+def _frames(path: Path, index: int, start: float, *, origin: float, end: float | None,
+            fps: Fraction, rotation: int, size: tuple[int, int],
+            limits: Limits) -> Iterator[Frame]:
+    """Frames from the one showing at ``start``: seek back to a keyframe,
+    decode forward, and skip the frames that end before ``start``. A frame's
+    duration is the next frame's start minus its own (one frame of
+    lookahead), so variable frame rates keep their exact times."""
+    width, height = (size[1], size[0]) if rotation in (90, 270) else size
+    turns = rotation // 90
+    with open_input(path) as container:
+        stream = container.streams.video[index]
+        stream.thread_type = "AUTO"  # decoding is exact in any thread count
+        for other in container.streams:
+            if other is not stream:
+                other.discard = av.stream.Discard.all  # never read its packets
+        tb = stream.time_base
+        decoded = _decode_from(container, stream, start, origin)
+        pending, at = None, 0.0
+        try:
+            for frame in decoded:
+                if frame.pts is None:
+                    t = at + 1 / float(fps)
+                else:
+                    t = float(frame.pts * tb) - origin
+                if pending is not None:
+                    if t <= at + EPSILON:
+                        continue  # a repeated timestamp: the picture shown is the first
+                    if t > start + EPSILON:
+                        yield Frame(_image(pending, width, height, turns), max(at, 0.0),
+                                    t - max(at, 0.0))
+                if t > limits.max_seconds:
+                    raise TooLarge(f"the media lasts over the limit of {limits.max_seconds:g} s")
+                pending, at = frame, t
+        except av.FFmpegError as exc:
+            raise _damaged("video", exc) from None
+        if pending is not None:
+            # The last frame lasts to the stream's end; a packet's own
+            # duration is the fallback (in MP4 it is a gap between decode
+            # times, which with B-frames belongs to another frame).
+            last = end - origin - at if end is not None else 0.0
+            if last <= EPSILON and pending.duration:
+                last = float(pending.duration * tb)
+            if last <= EPSILON:
+                last = 1 / float(fps)
+            yield Frame(_image(pending, width, height, turns), max(at, 0.0), last)
+
+
+def _decode_from(container, stream, start: float, origin: float):
+    """Decoded frames from a keyframe at or before ``start``. A seek lands on a
+    keyframe by decode time, which with B-frames can show after ``start``: then
+    it seeks further back, and in the end decodes from the beginning."""
+    tb = stream.time_base
+    if start <= EPSILON:
+        yield from container.decode(stream)
+        return
+    for back in (0.0, 1.0, 10.0, None):
+        if back is None:  # no seek lands early enough: from the first frame
+            try:
+                container.seek(stream.start_time or 0, stream=stream, backward=True)
+            except av.FFmpegError:
+                pass
+            yield from container.decode(stream)
+            return
+        target = max(start - back, 0.0) + origin
+        try:
+            container.seek(int(target / tb), stream=stream, backward=True)
+        except av.FFmpegError:
+            continue
+        frames = container.decode(stream)
+        first = next(frames, None)
+        if first is None:
+            continue
+        if first.pts is not None and float(first.pts * tb) - origin > start + EPSILON:
+            continue  # landed after start: go further back
+        yield first
+        yield from frames
+        return
+
+
+def _image(frame, width: int, height: int, turns: int) -> np.ndarray:
+    if frame.width != width or frame.height != height:
+        # The stream changed size midway (some broadcasts do): keep the
+        # header's size, which every step downstream was promised.
+        image = frame.to_ndarray(format="rgb24", width=width, height=height)
+    else:
+        image = frame.to_ndarray(format="rgb24")
+    if turns:
+        image = np.ascontiguousarray(np.rot90(image, turns))
+    return image
+
+
+def _audio(path: Path, container, stream, limits: Limits, origin: float) -> Audio:
+    seconds = None
+    end = _stream_end(stream, container)
+    start = _seconds(stream.start_time, stream.time_base) or 0.0
+    if end is not None:
+        seconds = end - start
+        if seconds > limits.max_seconds:
+            raise TooLarge(f"the sound lasts {seconds:,.1f} s, over the limit of "
+                           f"{limits.max_seconds:g} s")
+    rate = int(stream.rate or stream.codec_context.sample_rate or 44100)
+    layout, channels = _layout(stream.channels or 1)
+    # Sound that starts after the pictures starts after them here too.
+    lead = int(round((start - origin) * rate))
+    # An AAC encoder pads its last frame; MP4's header says where the sound
+    # really ends, so stop there.
+    length = lead + int(round(seconds * rate)) if stream.duration and seconds else None
+    index = stream.index
+
+    def opener() -> Iterator[np.ndarray]:
+        return _chunks(path, index, rate, layout, channels, lead, length, limits)
+
+    return Audio(None, rate, opener=opener, channels=channels,
+                 duration=(lead / rate + seconds) if seconds is not None else None)
+
+
+def _chunks(path: Path, index: int, rate: int, layout: str, channels: int, lead: int,
+            length: int | None, limits: Limits) -> Iterator[np.ndarray]:
+    limit = int(limits.max_seconds * rate)
+    with open_input(path) as container:
+        stream = next(s for s in container.streams if s.index == index)
+        for other in container.streams:
+            if other is not stream:
+                other.discard = av.stream.Discard.all  # sound never reads pictures
+        resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
+        done = 0
+        if lead > 0:
+            done = lead
+            yield np.zeros((lead, channels), np.float32)
+
+        def outputs():
+            try:
+                for frame in container.decode(stream):
+                    yield from resampler.resample(frame)
+                yield from resampler.resample(None)
+            except av.FFmpegError as exc:
+                raise _damaged("sound", exc) from None
+
+        for out in outputs():
+            samples = out.to_ndarray().reshape(-1, channels)
+            if length is not None and done + len(samples) > length:
+                samples = samples[:max(length - done, 0)]
+            if len(samples):
+                done += len(samples)
+                if done > limit:
+                    raise TooLarge(f"the sound lasts over the limit of {limits.max_seconds:g} s")
+                yield samples
+            if length is not None and done >= length:
+                return
+
+
+def read_sound(path: Path, limits: Limits) -> Audio:
+    with open_input(path) as container:
+        sound = (container.streams.audio or [None])[0]
+        if sound is None:
+            raise DecodeError("the file has no sound")
+        return _audio(path, container, sound, limits,
+                      _seconds(sound.start_time, sound.time_base) or 0.0)
+
+
+# --- writing ------------------------------------------------------------------
+
+def write_moving(clip: Clip, path: str, *, deliver: bool) -> str:
+    """Encode a moving clip into ``path``: MP4 H.264 + AAC for delivery,
+    Matroska FFV1 + FLAC (lossless, millisecond times) for a step. Returns the
+    media type."""
+    frames = iter(clip.frames(0.0))
+    first = next(frames, None)
+    if first is None:
+        raise ValueError("a clip with no frames")
+    chunks = iter(clip.audio.chunks()) if clip.audio is not None else iter(())
+    chunk = next((c for c in chunks if len(c)), None)
+    options = dict(BITEXACT)
+    if deliver:
+        # The movie's clock (edit lists) ticks at the sound's rate, so the
+        # sound's length survives to the sample instead of to the millisecond.
+        rate = clip.audio.rate if chunk is not None else 90000
+        options.update(movflags="+faststart", movie_timescale=str(rate))
+    with av.open(path, "w", format="mp4" if deliver else "matroska", options=options) as out:
+        if not deliver:
+            out.metadata[TAG_FPS] = str(clip.fps)
+            if clip.format:
+                out.metadata[TAG_FORMAT] = clip.format
+            if clip.loop is not None:
+                out.metadata[TAG_LOOP] = str(clip.loop)
+        height, width = first.image.shape[:2]
+        video = _video_stream(out, width, height, clip.fps, deliver)
+        sound = _sound_stream(out, clip.audio, deliver) if chunk is not None else None
+        clock = _Clock(TICKS if deliver else MS, clip.fps if deliver else None)
+        packets = _Packets(out)
+        sent = 0  # samples given to the sound encoder
+        for frame in _chain(first, frames):
+            # Sound up to this picture's time goes first, so the muxer's
+            # interleaving queue stays a few packets long.
+            while chunk is not None and sent <= frame.start * sound.rate:
+                out.mux(_encode_sound(sound, chunk, sent))
+                sent += len(chunk)
+                chunk = next(chunks, None)
+            image = frame.image
+            if image.shape[0] != height or image.shape[1] != width:
+                raise ValueError(f"a frame of {image.shape[1]}x{image.shape[0]} in a "
+                                 f"{width}x{height} clip")
+            pts, ticks = clock.span(frame.start, frame.duration)
+            packets.push(video.encode(_picture(image, deliver, pts, clock.base)))
+        packets.push(video.encode())
+        packets.close(clock.first, clock.end)
+        while chunk is not None:
+            out.mux(_encode_sound(sound, chunk, sent))
+            sent += len(chunk)
+            chunk = next(chunks, None)
+        if sound is not None:
+            out.mux(sound.encode())
+    return "video/mp4" if deliver else "video/x-matroska"
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+class _Clock:
+    """Seconds to ticks, every frame after the last. For delivery, a time
+    within SNAP of the frame-rate grid is put on it: intermediates keep
+    milliseconds, and 1/30 s rounded to 33 ms should come back as 1/30 s."""
+
+    def __init__(self, base: Fraction, fps: Fraction | None):
+        self.base, self.fps, self.last = base, fps, -1
+        self.first = self.end = None  # ticks: the first frame's start, the last one's end
+
+    def _ticks(self, seconds: float) -> int:
+        if self.fps:
+            k = round(seconds * self.fps)
+            if abs(float(k / self.fps) - seconds) < SNAP:
+                return int(round(k / self.fps / self.base))
+        return int(round(seconds / self.base))
+
+    def span(self, start: float, duration: float) -> tuple[int, int]:
+        pts = max(self._ticks(start), self.last + 1)
+        ticks = max(self._ticks(start + duration) - pts, 1)
+        self.last, self.end = pts, pts + ticks
+        if self.first is None:
+            self.first = pts
+        return pts, ticks
+
+
+def _video_stream(out, width: int, height: int, fps: Fraction, deliver: bool):
+    rate = Fraction(fps).limit_denominator(1001) if fps and fps > 0 else Fraction(25)
+    if deliver:
+        stream = out.add_stream("libx264", rate=rate)
+        # H.264 in 4:2:0 needs even sides (chroma is sampled per 2x2 block and
+        # the format's crop is in 2-pixel steps): an odd side gets one more
+        # row or column, a copy of the edge (see _picture).
+        stream.width, stream.height = width + width % 2, height + height % 2
+        stream.pix_fmt = "yuv420p"
+        # One thread and x264's cpu-independent mode: the same frames give the
+        # same bytes on every run and every CPU (x264 otherwise picks code
+        # paths by CPU, and the same clip encoded twice came out different).
+        stream.codec_context.options = {"crf": "18", "preset": "medium", "threads": "1",
+                                        "x264-params": "cpu-independent=1",
+                                        "flags": "+bitexact"}
+        # The conversion from RGB is BT.601 in limited range: say so, or
+        # players guess BT.709 for HD and shift the colours.
+        stream.codec_context.colorspace = 6      # SMPTE 170M (BT.601)
+        stream.codec_context.color_range = 1     # limited (MPEG)
+        base = TICKS
+    else:
+        stream = out.add_stream("ffv1", rate=rate)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "bgr0"  # FFV1's lossless RGB
+        stream.codec_context.options = {"threads": "1", "flags": "+bitexact"}
+        base = MS
+    stream.codec_context.time_base = base
+    stream.time_base = base
+    stream.thread_count = 1
+    return stream
+
+
+def _picture(image: np.ndarray, deliver: bool, pts: int, base: Fraction):
+    if deliver and (image.shape[0] % 2 or image.shape[1] % 2):
+        image = np.pad(image, ((0, image.shape[0] % 2), (0, image.shape[1] % 2), (0, 0)),
+                       mode="edge")
+    try:
+        # Wraps the array without a copy; the encoder converts it to its own
+        # pixel format (a new buffer) before it keeps anything.
+        picture = av.VideoFrame.from_numpy_buffer(image, format="rgb24")
+    except ValueError:  # pixels not contiguous in a row (a view of a view)
+        picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+    picture.pts, picture.time_base = pts, base
+    return picture
+
+
+class _Packets:
+    """Muxes a video encoder's packets one behind, to give each its duration.
+
+    Packets come in decode order; MP4 keeps each sample's duration as the gap
+    to the next decode time and takes the last one's from the packet, and
+    the track lasts from the first decode time to the last plus that. With
+    B-frames the last packet decoded is not the last frame shown, so its
+    duration is what makes the track end where the last frame stops showing
+    (a variable frame rate would otherwise lose or gain up to a frame)."""
+
+    def __init__(self, out):
+        self.out, self.held, self.first_dts = out, None, None
+
+    def push(self, packets) -> None:
+        for packet in packets:
+            if self.first_dts is None:
+                self.first_dts = packet.dts
+            if self.held is not None:
+                self.held.duration = max(packet.dts - self.held.dts, 1)
+                self.out.mux(self.held)
+            self.held = packet
+
+    def close(self, first_pts: int, end_pts: int) -> None:
+        if self.held is not None:
+            self.held.duration = max(end_pts - first_pts + self.first_dts - self.held.dts, 1)
+            self.out.mux(self.held)
+            self.held = None
+
+
+def _sound_stream(out, audio: Audio, deliver: bool):
+    layout, _ = _layout(audio.channels)
+    stream = out.add_stream("aac" if deliver else "flac", rate=audio.rate)
+    stream.layout = layout
+    stream.codec_context.options = {"flags": "+bitexact"}
+    stream.time_base = Fraction(1, audio.rate)
+    return stream
+
+
+def _encode_sound(stream, chunk: np.ndarray, at: int):
+    layout = "mono" if chunk.shape[1] == 1 else "stereo"
+    samples = np.ascontiguousarray(chunk, dtype=np.float32).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(samples, format="flt", layout=layout)
+    frame.sample_rate, frame.pts, frame.time_base = stream.rate, at, Fraction(1, stream.rate)
+    return stream.encode(frame)
