@@ -14,12 +14,13 @@ class CacheItemAdmin(admin.ModelAdmin):
 
     list_display = ["preview", "short_hash", "original_name", "media_type", "size", "origin",
                     "pinned", "owner", "created_at"]
-    list_filter = ["origin", "media_type", "pinned"]
+    list_filter = ["origin", "kind", "media_type", "pinned"]
     # content_hash__startswith: a hash prefix; original_name: the uploaded file's name.
     search_fields = ["content_hash__startswith", "original_name", "assets__name"]
     readonly_fields = ["large_preview", *[f.name for f in CacheItem._meta.fields if f.name != "pinned"]]
     fields = ["large_preview", "content_hash", "size", "media_type", "origin", "original_name",
-              "width", "height", "frames", "decode_error", "pinned", "owner", "created_at"]
+              "kind", "width", "height", "frames", "duration", "fps", "video_codec", "audio_codec",
+              "sample_rate", "channels", "decode_error", "pinned", "owner", "created_at"]
     date_hierarchy = "created_at"
     list_select_related = ["owner"]
     show_full_result_count = False  # COUNT(*) over 100,000 rows on every page is wasted work

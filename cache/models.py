@@ -38,16 +38,32 @@ class CacheItem(models.Model):
         UPLOADED = "uploaded"
         RENDERED = "rendered"
 
+    class Kind(models.TextChoices):
+        STILL = "still"
+        ANIMATION = "animation"
+        VIDEO = "video"
+        AUDIO = "audio"
+
     content_hash = models.CharField(max_length=64, primary_key=True)
     size = models.BigIntegerField()
     media_type = models.CharField(max_length=127, default="application/octet-stream")
     origin = models.CharField(max_length=16, choices=Origin.choices)
     original_name = models.CharField(max_length=255, blank=True)
-    # Filled for images that decoded fully when they entered the cache; a file
-    # that failed keeps the reason, so runs can refuse it at submission.
+    # Facts from engine.probe when the file entered the cache (blank for
+    # files that are no media, and for items older than these fields until
+    # `manage.py cache_probe` reads them); a file that failed to decode keeps
+    # the reason instead, so runs can refuse it at submission. Width and
+    # height are as shown (after a phone's rotation).
+    kind = models.CharField(max_length=16, choices=Kind.choices, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     frames = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)  # seconds; 0 for a still
+    fps = models.FloatField(null=True, blank=True)
+    video_codec = models.CharField(max_length=32, blank=True)
+    audio_codec = models.CharField(max_length=32, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
     decode_error = models.TextField(blank=True)
     # Pinned items are kept by garbage collection even when nothing refers to them.
     pinned = models.BooleanField(default=False)
@@ -84,7 +100,19 @@ class CacheItem(models.Model):
 
     @property
     def is_image(self) -> bool:
-        return self.media_type in FORMATS.values() and self.width is not None
+        """A still or an animation (what image effects and thumbnails take)."""
+        return self.kind in (self.Kind.STILL, self.Kind.ANIMATION)
+
+    @property
+    def is_visual(self) -> bool:
+        """Has pictures: a still, an animation or a video."""
+        return self.kind in (self.Kind.STILL, self.Kind.ANIMATION, self.Kind.VIDEO)
+
+    @property
+    def has_audio(self) -> bool:
+        # Codecs are recorded for video and sound alike; a video without
+        # sound has none.
+        return bool(self.audio_codec)
 
     @property
     def format(self) -> str | None:

@@ -3,15 +3,30 @@ from rest_framework import serializers
 from .models import CacheItem
 
 
+class BlankAsNull(serializers.CharField):
+    """A text fact that may be absent: null rather than "" (a video without
+    sound has no audio codec; a text file has no kind)."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class CacheItemSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     owner = serializers.CharField(source="owner.username", default=None, read_only=True,
                                   allow_null=True)
+    kind = BlankAsNull(read_only=True, allow_null=True,
+                       help_text="still, animation, video or audio; null for other files")
+    video_codec = BlankAsNull(read_only=True, allow_null=True, help_text="e.g. h264, vp9")
+    audio_codec = BlankAsNull(read_only=True, allow_null=True, help_text="e.g. aac, opus")
 
     class Meta:
         model = CacheItem
         fields = ["content_hash", "size", "media_type", "origin", "original_name",
-                  "width", "height", "frames", "owner", "created_at", "url"]
+                  "width", "height", "frames", "owner", "created_at", "url",
+                  # From the probe on arrival (engine.probe); null where not known.
+                  "kind", "duration", "fps", "video_codec", "audio_codec", "sample_rate",
+                  "channels"]
 
     def get_url(self, item: CacheItem) -> str:
         return f"/cache/{item.content_hash}"

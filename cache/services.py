@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from engine import media
 from engine.canonical import is_content_hash
 from engine.errors import EngineError, TooLarge
+from engine.probe import MediaFacts, probe
 from l1site.exceptions import DomainError, NotFound
 
 from . import content, thumbs
@@ -21,27 +22,60 @@ from .store import HashingWriter, Progress, cache_path, hash_file, store_bytes, 
 
 
 def _describe(content_hash: str, original_name: str, *, rendered: bool = False) -> dict:
-    """Media type and image facts, read from the stored bytes (never from the
-    client's claims about them). The engine's own output needs only its
-    header read; anything from outside is decoded in full, so a truncated
-    file is caught on the way in."""
-    read = media.header if rendered else media.probe
+    """Media facts read from the stored bytes (never from the client's claims
+    about them). The engine's own output needs only its headers read;
+    anything from outside is read to its end, so a truncated file is caught
+    on the way in."""
     try:
-        info = read(cache_path(content_hash), max_pixels=settings.MAX_PIXELS)
+        facts = probe(cache_path(content_hash), full=not rendered,
+                      max_frame_pixels=settings.MAX_PIXELS)
     except TooLarge as exc:
         if exc.info is None:
             return {"media_type": "application/octet-stream", "decode_error": str(exc)}
         # Keep the header's facts: runs refuse it by size (413), and a later,
         # higher limit can still use it.
-        info = exc.info
+        facts = exc.info
     except EngineError as exc:
         guessed = mimetypes.guess_type(original_name)[0] if original_name else None
-        if guessed in media.FORMATS.values():
-            # It claims to be an image but does not decode: record why.
+        if guessed and (guessed in media.FORMATS.values()
+                        or guessed.startswith(("video/", "audio/"))):
+            # It claims to be media but does not decode: record why.
             return {"media_type": guessed, "decode_error": str(exc)}
         return {"media_type": guessed or "application/octet-stream", "decode_error": ""}
-    return {"media_type": info.media_type, "width": info.width, "height": info.height,
-            "frames": info.frames, "decode_error": ""}
+    return media_fields(facts)
+
+
+def media_fields(facts: MediaFacts) -> dict:
+    """The CacheItem fields of a probe's facts."""
+    return {"media_type": facts.media_type, "kind": facts.kind, "width": facts.width,
+            "height": facts.height, "frames": facts.frames, "duration": facts.duration,
+            "fps": facts.fps, "video_codec": facts.video_codec or "",
+            "audio_codec": facts.audio_codec or "", "sample_rate": facts.sample_rate,
+            "channels": facts.channels, "decode_error": ""}
+
+
+# Every fact a probe records, blank: what a file that no longer decodes keeps.
+NO_FACTS = {"kind": "", "width": None, "height": None, "frames": None, "duration": None,
+            "fps": None, "video_codec": "", "audio_codec": "", "sample_rate": None,
+            "channels": None}
+
+
+def cache_reprobe(item: CacheItem) -> bool:
+    """Read an indexed file's media facts again from its bytes: for items
+    indexed before the cache knew video and sound, or before a format (TIFF,
+    BMP) was read. True if anything changed; thumbnails that became possible
+    are queued. Raises content.ContentMissing if the bytes are gone."""
+    content.ensure_local(item.content_hash)
+    fields = {**NO_FACTS, **_describe(item.content_hash, item.original_name,
+                                      rendered=item.origin == CacheItem.Origin.RENDERED)}
+    changed = [name for name, value in fields.items() if getattr(item, name) != value]
+    if not changed:
+        return False
+    for name in changed:
+        setattr(item, name, fields[name])
+    item.save(update_fields=changed)
+    thumbs.thumbnails_queue(item)
+    return True
 
 
 def cache_describe(content_hash: str, original_name: str = "", *, rendered: bool = False) -> dict:
@@ -92,8 +126,11 @@ def cache_record(content_hash: str, size: int, *, origin: str, original_name: st
     if existing:
         thumbs.thumbnails_retry(existing)  # its bytes may have been gone until now
         return existing, False
-    return cache_index(content_hash, size, cache_describe(content_hash, original_name),
-                       origin=origin, original_name=original_name, owner=owner)
+    # The engine's own output is known good: its headers are enough.
+    fields = cache_describe(content_hash, original_name,
+                            rendered=origin == CacheItem.Origin.RENDERED)
+    return cache_index(content_hash, size, fields, origin=origin,
+                       original_name=original_name, owner=owner)
 
 
 def cache_store_bytes(data: bytes, *, origin: str, name: str = "", owner=None) -> CacheItem:
