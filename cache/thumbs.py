@@ -1,4 +1,5 @@
-"""Thumbnails: WebP previews made once per content hash and size.
+"""Thumbnails: WebP previews made once per content hash and size, of
+stills, animations (animated) and videos (a poster frame); sound has none.
 
 They live beside the cache (THUMB_DIR, by default <cache dir>/../thumbs) at
 thumbs/ab/<hash>-<size>.webp. The name is the source's hash and the size,
@@ -23,9 +24,10 @@ from django.conf import settings
 from django.core.cache import cache as local_cache
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
-from PIL import Image, ImageSequence
+import av
+from PIL import Image, ImageOps, ImageSequence
 
-from engine.media import FORMATS
+from engine import probe
 
 from .models import CacheItem
 from . import content
@@ -52,8 +54,9 @@ def _failed_marker(content_hash: str) -> Path:
 
 
 def can_preview(item: CacheItem) -> bool:
-    """Only images that decoded when they entered the cache get thumbnails."""
-    return item.is_image and not item.decode_error
+    """Files with pictures (stills, animations, video: a poster frame) that
+    decoded when they entered the cache get thumbnails; sound gets none."""
+    return item.is_visual and not item.decode_error
 
 
 def thumbnail_state(item: CacheItem, size: int) -> str:
@@ -78,15 +81,58 @@ def _frames(image: Image.Image, size: int) -> tuple[list[Image.Image], list[int]
 
 def _encode(source, size: int, target) -> None:
     with Image.open(source) as image:
-        if getattr(image, "n_frames", 1) > 1:
-            # Animated GIF/WebP/PNG: an animated WebP thumbnail, timing kept.
+        if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
+            # Animated GIF/WebP/PNG, multi-page TIFF: an animated WebP
+            # thumbnail, timing kept.
             frames, durations = _frames(image, size)
             frames[0].save(target, "WEBP", save_all=len(frames) > 1, append_images=frames[1:],
                            duration=durations, loop=0, quality=80, method=4)
             return
         image.thumbnail((size, size), Image.Resampling.LANCZOS)  # drafts JPEGs: decodes small
-        mode = "RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB"
-        image.convert(mode).save(target, "WEBP", quality=82, method=4)
+        # Shown as the camera held it, the way the engine reads it.
+        image = ImageOps.exif_transpose(image)
+        _save_still(image, target)
+
+
+def _save_still(image: Image.Image, target) -> None:
+    mode = "RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB"
+    image.convert(mode).save(target, "WEBP", quality=82, method=4)
+
+
+# Where a video's poster is taken: a tenth of the way in, past the fade from
+# black most clips open with.
+POSTER_AT = 0.1
+# Frames decoded past the keyframe before the poster's moment, at most: a
+# clip with rare keyframes gets a poster a little early rather than a long
+# decode.
+POSTER_MAX_DECODE = 300
+ROTATE = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
+          270: Image.Transpose.ROTATE_270}
+
+
+def _poster(source, duration: float | None) -> Image.Image:
+    """A video's picture at POSTER_AT of its length (its first picture if the
+    length is unknown), turned upright as a phone recorded it."""
+    with av.open(source, options=dict(probe.OPEN_OPTIONS)) as container:
+        stream = next((s for s in container.streams.video
+                       if not s.disposition & av.stream.Disposition.attached_pic), None)
+        if stream is None:
+            raise ValueError("the file has no video")
+        at = (duration or 0.0) * POSTER_AT
+        begins = float((stream.start_time or 0) * stream.time_base)
+        if at > 0:
+            container.seek(int((begins + at) / stream.time_base), stream=stream, backward=True)
+        picture = None
+        for count, frame in enumerate(container.decode(stream)):
+            picture = frame
+            if frame.time is None or frame.time - begins >= at or count >= POSTER_MAX_DECODE:
+                break
+        if picture is None:
+            raise ValueError("the video has no picture that decodes")
+        image = picture.to_image()
+        # frame.rotation is counterclockwise, as Pillow's ROTATE_* are.
+        turn = ROTATE.get(round(picture.rotation / 90) % 4 * 90)
+        return image.transpose(turn) if turn is not None else image
 
 
 def _write_atomically(path: Path, write) -> None:
@@ -128,7 +174,7 @@ def thumbnails_make(content_hash: str) -> list[Path]:
     if opened is None:
         return []
     with opened:
-        return _make_sizes(content_hash, opened)
+        return _make_sizes(item, opened)
 
 
 def _open_regular(path: Path):
@@ -146,16 +192,24 @@ def _open_regular(path: Path):
     return os.fdopen(fd, "rb")
 
 
-def _make_sizes(content_hash: str, source) -> list[Path]:
-    made = []
+def _make_sizes(item: CacheItem, source) -> list[Path]:
+    content_hash = item.content_hash
+    made, poster = [], None
     for size in SIZES:
         path = thumb_path(content_hash, size)
         if not path.exists():
             try:
                 source.seek(0)
-                _write_atomically(path, lambda temp, size=size: _encode(source, size, temp))
-            except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-                if isinstance(exc, OSError) and exc.errno is not None:
+                if item.kind == CacheItem.Kind.VIDEO:
+                    poster = poster or _poster(source, item.duration)  # once, for every size
+                    _write_atomically(path, lambda temp, size=size: _save_still(
+                        _fitted(poster, size), temp))
+                else:
+                    _write_atomically(path, lambda temp, size=size: _encode(source, size, temp))
+            except (av.FFmpegError, OSError, ValueError, SyntaxError,
+                    Image.DecompressionBombError) as exc:
+                if (isinstance(exc, OSError) and not isinstance(exc, av.FFmpegError)
+                        and exc.errno is not None):
                     raise  # the disk, not the image (full, read-only): worth another try later
                 # It decoded at upload but not now (e.g. a format quirk Pillow
                 # cannot re-encode): remember, so pages show an icon instead
@@ -168,10 +222,17 @@ def _make_sizes(content_hash: str, source) -> list[Path]:
     return made
 
 
+def _fitted(image: Image.Image, size: int) -> Image.Image:
+    small = image.copy()
+    small.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return small
+
+
 def thumbnails_missing():
-    """Cached images with at least one thumbnail still to make (for backfills)."""
-    images = CacheItem.objects.filter(media_type__in=list(FORMATS.values()), width__isnull=False,
-                                      decode_error="").order_by("-created_at", "-content_hash")
+    """Cached pictures with at least one thumbnail still to make (for backfills)."""
+    images = CacheItem.objects.filter(
+        kind__in=[CacheItem.Kind.STILL, CacheItem.Kind.ANIMATION, CacheItem.Kind.VIDEO],
+        decode_error="").order_by("-created_at", "-content_hash")
     for item in images.iterator(chunk_size=2000):
         if any(thumbnail_state(item, size) == "pending" for size in SIZES):
             yield item

@@ -137,3 +137,33 @@ def test_an_output_page_shows_its_lineage_back_to_the_source(browser, rendered):
     assert f"/cache/{cat}/detail" in lineage and "(imported)" in lineage
     source = browser.get(f"/cache/{cat}/detail").content.decode()
     assert "A source: imported" in source.split('id="lineage"')[1]
+
+
+def test_a_video_shows_its_length_rate_and_codecs_with_a_poster(browser, tmp_path):
+    from tests import media_samples as samples
+
+    clip = samples.h264_clip(tmp_path / "c.mp4", size=(176, 144), seconds=2, fps=25,
+                             audio="stereo", rate=48000)
+    item = store(clip.read_bytes(), "holiday.mp4")
+    page = browser.get(f"/cache/{item.pk}/detail").content.decode()
+    assert '<dd id="media-kind">video</dd>' in page
+    assert '<dd id="media-pixels">176 × 144, 50 frames</dd>' in page
+    assert '<dd id="media-length">0:02 at 25 fps</dd>' in page
+    assert '<dd id="media-video">h264</dd>' in page
+    assert '<dd id="media-sound">aac, 48 kHz, stereo</dd>' in page
+    assert f'poster="/cache/{item.pk}/thumb/1024"' in page and " controls" in page
+    listing = browser.get("/cache").content.decode()
+    assert f'<img src="/cache/{item.pk}/thumb/256"' in listing and "▶ 0:02" in listing
+    assert "176×144 · 0:02 · 25 fps" in listing and "h264 + aac" in listing
+
+
+def test_a_sound_file_shows_its_length_and_a_player(browser, tmp_path):
+    from tests import media_samples as samples
+
+    item = store(samples.mp3(tmp_path / "s.mp3", seconds=2, rate=44100, channels=1).read_bytes(),
+                 "song.mp3")
+    page = browser.get(f"/cache/{item.pk}/detail").content.decode()
+    assert '<dd id="media-kind">audio</dd>' in page and '<dd id="media-length">0:02</dd>' in page
+    assert '<dd id="media-sound">mp3, 44.1 kHz, mono</dd>' in page
+    assert f'<audio src="/cache/{item.pk}"' in page and "/thumb/" not in page
+    assert "0:02 · " in browser.get("/cache").content.decode()

@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -138,3 +139,58 @@ def test_thumbnail_tasks_go_to_their_own_queue_when_one_is_set(
         assert messages[0]["headers"]["argsrepr"] == repr([item.pk])
     finally:
         broker.delete(settings.THUMB_QUEUE)
+
+
+def _thumbnail(client, item, size: int = 256) -> Image.Image:
+    response = client.get(f"/cache/{item.pk}/thumb/{size}")
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    thumb = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert thumb.format == "WEBP"
+    return thumb.convert("RGB")
+
+
+def test_a_video_gets_a_poster_from_a_tenth_of_the_way_in(client, tmp_path):
+    from tests import media_samples as samples
+
+    clip = samples.h264_clip(tmp_path / "c.mp4", size=(320, 240), seconds=2, fps=25,
+                             audio="stereo")
+    item = store(clip.read_bytes(), "clip.mp4")
+    assert thumbs.thumbnails_make(item.pk) == [thumbs.thumb_path(item.pk, s) for s in thumbs.SIZES]
+    small = _thumbnail(client, item, 256)
+    assert small.size == (256, 192)
+    # Frame 5 shows at 0.2 s, a tenth of the clip's two seconds.
+    assert samples.frame_index(np.asarray(_thumbnail(client, item, 1024))) == 5
+
+
+def test_a_phone_clip_gets_an_upright_poster(client, tmp_path):
+    from tests import media_samples as samples
+
+    # Stored landscape with a display matrix that turns it a quarter clockwise.
+    clip = samples.h264_clip(tmp_path / "phone.mp4", size=(176, 144), rotation=-90)
+    item = store(clip.read_bytes(), "phone.mp4")
+    thumbs.thumbnails_make(item.pk)
+    poster = np.asarray(_thumbnail(client, item, 256)).astype(int)
+    assert poster.shape[:2] == (176, 144)  # portrait: height 176, width 144
+    # The stored picture's white top-left corner is now top right.
+    assert poster[5, -5].min() > 200 and poster[5, 5].min() < 200
+
+
+def test_tiff_and_bmp_stills_get_thumbnails_and_a_portrait_jpeg_stands_up(client, tmp_path):
+    from tests import media_samples as samples
+
+    for path, size in ((samples.still(tmp_path / "s.tif", size=(97, 61)), (97, 61)),
+                       (samples.bmp(tmp_path / "s.bmp", size=(97, 61)), (97, 61)),
+                       (samples.jpeg_with_exif_orientation(tmp_path / "p.jpg", orientation=6,
+                                                           size=(48, 32)), (32, 48))):
+        item = store(path.read_bytes(), path.name)
+        thumbs.thumbnails_make(item.pk)
+        assert _thumbnail(client, item).size == size, path.name
+
+
+def test_sound_gets_no_thumbnail(client, tmp_path):
+    from tests import media_samples as samples
+
+    item = store(samples.mp3(tmp_path / "s.mp3").read_bytes(), "song.mp3")
+    assert item.kind == "audio" and not thumbs.can_preview(item)
+    assert thumbs.thumbnails_make(item.pk) == []
+    assert client.get(f"/cache/{item.pk}/thumb/256").json()["error"]["code"] == "no_preview"
