@@ -62,7 +62,7 @@ class Context:
     node: str | None = None
     input_names: dict[Any, str] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict)
-    _nodes: dict[str, str] = field(default_factory=dict)  # cache id -> node id, from plans
+    _ids: dict[str, str] = field(default_factory=dict)  # node id -> cache id, in the plan run now
 
     def load(self, cache_id: str) -> Any:
         """The stored value, lazy: a Clip's pictures are decoded when read."""
@@ -82,11 +82,17 @@ class Context:
 
 
 def _names(step: Step, ctx: Context) -> dict[Any, str]:
+    """What to call each input in a message: the node that feeds it."""
     if isinstance(step.inputs, dict):
-        return {slot: ctx._nodes.get(cache_id, slot) for slot, cache_id in step.inputs.items()}
+        # The node whose result the slot reads; its slot's name if that is
+        # unknown (a step scheduled alone) or ambiguous (one file bound twice).
+        feeding = {slot: {n for n in step.depends_on if ctx._ids.get(n) == cache_id}
+                   for slot, cache_id in step.inputs.items()}
+        return {slot: next(iter(nodes)) if len(nodes) == 1 else slot
+                for slot, nodes in feeding.items()}
     # Positional inputs are planned in the order of the node's references.
-    return {i: step.depends_on[i] if i < len(step.depends_on) else ctx._nodes.get(cache_id, str(i))
-            for i, cache_id in enumerate(step.inputs)}
+    return {i: step.depends_on[i] if i < len(step.depends_on) else str(i)
+            for i in range(len(step.inputs))}
 
 
 def _counted(value: Any, step: Step, ctx: Context) -> Any:
@@ -146,18 +152,21 @@ def run_step(step: Step, ctx: Context) -> None:
 
 
 def run_plan(plan: Plan, ctx: Context) -> None:
-    ctx._nodes.update({s.cache_id: s.node for s in plan.steps})
-    for step in plan.steps:
-        if step.type != "SOURCE" or step.inputs:
-            if ctx.store.find(step.cache_id) is not None:
-                if ctx.on_step:
-                    ctx.on_step(step, "cached")
-                continue
-        if ctx.on_step:
-            ctx.on_step(step, "running")
-        run_step(step, ctx)
-        if ctx.on_step:
-            ctx.on_step(step, "done")
+    outer, ctx._ids = ctx._ids, {s.node: s.cache_id for s in plan.steps}  # a MAP nests plans
+    try:
+        for step in plan.steps:
+            if step.type != "SOURCE" or step.inputs:
+                if ctx.store.find(step.cache_id) is not None:
+                    if ctx.on_step:
+                        ctx.on_step(step, "cached")
+                    continue
+            if ctx.on_step:
+                ctx.on_step(step, "running")
+            run_step(step, ctx)
+            if ctx.on_step:
+                ctx.on_step(step, "done")
+    finally:
+        ctx._ids = outer
 
 
 def execute(plan: Plan, ctx: Context) -> dict[str, str]:
