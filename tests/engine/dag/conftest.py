@@ -21,3 +21,36 @@ def temp_dir(tmp_path):
 @pytest.fixture
 def ctx(store, temp_dir):
     return execute.Context(store, Limits(), temp_dir=temp_dir)
+
+
+@pytest.fixture
+def upload(store, temp_dir):
+    """Store a value as a user would upload it: encoded for delivery by avio."""
+    from engine.dag.ops import avio
+
+    def put(value) -> str:
+        path, media_type = avio.write(value, deliver=True, directory=temp_dir)
+        try:
+            return store.put_file(path, media_type)
+        finally:
+            path.unlink()
+
+    return put
+
+
+@pytest.fixture
+def media(upload):
+    """Generated demo media, stored as a user would upload it."""
+    from engine.dag.ops._values import still
+
+    from .made import beat_track, sweep
+
+    return {
+        "music": upload(beat_track(bpm=120, seconds=3)),
+        # The same music as the soundtrack of a video.
+        "music_video": upload(sweep(seed=9, seconds=3.0).with_(audio=beat_track(bpm=120,
+                                                                              seconds=3))),
+        "clips": [upload(sweep(seed=i, seconds=1.5, tone_hz=300 + 100 * i)) for i in range(3)],
+        "silent": upload(sweep(seed=7, seconds=1.0, size=(80, 48))),
+        "stills": [upload(still(sweep(seed=i, seconds=1, fps=1).first())) for i in range(3)],
+    }

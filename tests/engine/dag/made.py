@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from engine.dag import execute
-from engine.dag.ops._values import Audio, Clip, Frame
+from engine.dag.ops._values import Audio, Clip, Frame, from_frames
 
 
 def numbered_picture(i: int, size: tuple[int, int], tint: int = 7) -> np.ndarray:
@@ -97,3 +97,24 @@ class Values(execute.Context):
 
     def load(self, cache_id: str):
         return self.values[cache_id]
+
+
+def sweep(*, seed: int = 0, seconds: float = 2.0, fps: int = 12,
+          size: tuple[int, int] = (96, 64), tone_hz: float | None = None,
+          rate: int = 22050) -> Clip:
+    """A short moving picture in memory: a bar sweeping over a gradient whose
+    colour the seed picks (so a cut shows which clip it came from)."""
+    width, height = size
+    base = np.random.default_rng(seed).integers(40, 215, size=3)
+    ramp = np.linspace(0, 1, width, dtype=np.float32)[None, :, None]
+    background = np.broadcast_to((base * (0.5 + 0.5 * ramp)).astype(np.uint8),
+                                 (height, width, 3))
+    count = int(seconds * fps)
+    images = []
+    for i in range(count):
+        image = background.copy()
+        x = int((i / max(count - 1, 1)) * (width - 8))
+        image[:, x:x + 8] = 255 - base.astype(np.uint8)
+        images.append(image)
+    audio = tone(seconds, rate, hz=tone_hz) if tone_hz else None
+    return from_frames(images, [1 / fps] * count, audio)

@@ -71,10 +71,10 @@ def test_a_rerun_with_one_param_changed_executes_only_the_changed_steps(store, c
     a, b = media["stills"][0], media["stills"][1]
     first = execute.execute(plan.build(recipe, inputs=[a, b]), ctx)
     assert len(ctx.executed) == 3  # left, right, mix
-    again = execute.Context(store, max_pixels=ctx.max_pixels)
+    again = execute.Context(store, ctx.limits, temp_dir=ctx.temp_dir)
     assert execute.execute(plan.build(recipe, inputs=[a, b]), again) == first
     assert again.executed == []
-    changed = execute.Context(store, max_pixels=ctx.max_pixels)
+    changed = execute.Context(store, ctx.limits, temp_dir=ctx.temp_dir)
     p = plan.build(recipe, inputs=[a, b], params={"turn": 90})
     execute.execute(p, changed)
     assert changed.executed == [p.step("left").cache_id, p.step("mix").cache_id]
