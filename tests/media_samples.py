@@ -371,7 +371,9 @@ def undecodable_video(path: str | Path, *, size: tuple[int, int] = (176, 144),
 
     For tests that something is decided from the header alone (limits: the
     header may claim 8000x6000 or three hours in a few kilobytes) and that
-    reading the sound never decodes a picture."""
+    reading the sound never decodes a picture. Past 10 seconds the sound is
+    10 seconds of tone and one more packet at the end, so its header says
+    ``seconds`` too without encoding hours of sound."""
     path = Path(path).with_suffix(".mkv")
     rng = np.random.default_rng(0)
     tick = Fraction(1, 1000)
@@ -384,7 +386,7 @@ def undecodable_video(path: str | Path, *, size: tuple[int, int] = (176, 144),
         if audio is not None:
             channels = 1 if audio == "mono" else 2
             sound = _audio_stream(container, "flac", rate, channels)
-            chunks = _audio_frames(sound, tone(seconds, rate, channels), rate)
+            chunks = _audio_frames(sound, tone(min(seconds, 10.0), rate, channels), rate)
         container.start_encoding()
         count = max(2, int(round(seconds * fps)))
         # The last packet sits at the end of ``seconds``, so the header's
@@ -402,9 +404,22 @@ def undecodable_video(path: str | Path, *, size: tuple[int, int] = (176, 144),
             packet.time_base = tick
             packet.duration = int(round(1000 / fps))
             container.mux(packet)
+        last = None
         while pending is not None:
-            container.mux(sound.encode(pending[1]))
+            for packet in sound.encode(pending[1]):
+                if packet.size:
+                    last = (bytes(packet), packet.duration, packet.time_base)
+                container.mux(packet)
             pending = next(chunks, None)
         if sound is not None:
-            container.mux(sound.encode())
+            for packet in sound.encode():
+                if packet.size:
+                    last = (bytes(packet), packet.duration, packet.time_base)
+                container.mux(packet)
+            if seconds > 10.0 and last is not None:
+                data, duration, base = last
+                packet = av.Packet(data)
+                packet.stream, packet.time_base, packet.duration = sound, base, duration
+                packet.pts = packet.dts = int(round(seconds / base)) - duration
+                container.mux(packet)
     return path
