@@ -35,26 +35,18 @@ document.addEventListener("click", async (event) => {
   setTimeout(() => { button.textContent = label; }, 1500);
 });
 
-// Render form: show as many input fields as the chosen recipe takes.
-function showInputs(select) {
-  const wanted = Number(select.selectedOptions[0]?.dataset.inputs || 1);
-  document.querySelectorAll("[data-input-slot]").forEach((slot) => {
-    const shown = Number(slot.dataset.inputSlot) <= wanted;
-    slot.hidden = !shown;
-    slot.querySelector("input").required = shown;
-  });
-}
+// Render form: each recipe has inputs and params of its own, laid out by the
+// server, so choosing another recipe reloads the form for it, keeping the
+// inputs filled so far (in order) and the output name.
 document.querySelectorAll("select[data-recipe]").forEach((select) => {
-  showInputs(select);
   select.addEventListener("change", () => {
-    // A graph recipe has named inputs and params of its own: the server lays
-    // out its form, so switching to or from one reloads the page for it.
-    const graph = select.selectedOptions[0] && select.selectedOptions[0].dataset.graph;
-    if (graph || document.querySelector("[data-graph-form]")) {
-      window.location.search = "?recipe=" + encodeURIComponent(select.value);
-      return;
-    }
-    showInputs(select);
+    const query = new URLSearchParams({ recipe: select.value });
+    select.form.querySelectorAll("[data-input]").forEach((input) => {
+      if (input.value.trim()) query.append("inputs", input.value.trim());
+    });
+    const output = select.form.querySelector("#id_output_name");
+    if (output && output.value) query.set("output_name", output.value);
+    window.location.search = query.toString();
   });
 });
 

@@ -3,7 +3,6 @@ a form and calls the same domain function as the API."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.shortcuts import redirect, render
 
 from assets.models import Asset
@@ -15,29 +14,26 @@ from l1site.exceptions import DomainError
 from runs import services as run_services
 from runs.models import Recipe
 
-from ..forms import MAX_INPUTS, AssetForm, GraphRenderForm, RenderForm
+from ..forms import AssetForm, RenderForm
 from .common import error_page, page
+
+
+# The recipe the form opens with when none is named.
+DEFAULT_RECIPE = "dog"
 
 
 def _render_choices() -> dict:
     return {
         "recipes": Recipe.objects.order_by("name"),
         "assets": Asset.objects.select_related("content").order_by("name")[:200],
-        "recent_media": CacheItem.objects.filter(
-            Q(media_type__startswith="image/") | Q(media_type__startswith="video/")
-            | Q(media_type__startswith="audio/"), decode_error="")[:24],
+        "recent_media": CacheItem.objects.exclude(kind="").filter(decode_error="")[:24],
     }
-
-
-def _graph_recipe(request) -> Recipe | None:
-    name = request.POST.get("recipe") or request.GET.get("recipe") or ""
-    return Recipe.objects.filter(name=name, kind=Recipe.Kind.GRAPH).first()
 
 
 def _start(request, form, **run):
     """Start the run the form describes: its page, or None with the reason on the form."""
     try:
-        started, queued = run_services.run_start(
+        started, queued = run_services.run_submit(
             output_name=form.cleaned_data["output_name"], owner=request.user, **run)
     except DomainError as exc:
         form.add_error(None, exc.message)
@@ -47,41 +43,48 @@ def _start(request, form, **run):
     return redirect(f"/runs/{started.id}")
 
 
-def _render_graph(request, recipe: Recipe):
-    """The render form for a graph recipe: named inputs and params."""
-    if request.method == "POST":
-        form = GraphRenderForm(recipe, request.POST)
-        if form.is_valid():
-            params = form.params()
-            # params() adds an error for a value of the wrong type
-            if form.is_valid() and (page := _start(request, form, recipe=recipe.name,
-                                                   inputs=form.inputs(), params=params)):
-                return page
-        status = 400
-    else:
-        form, status = GraphRenderForm(recipe, initial={"recipe": recipe.name}), 200
-    return render(request, "dashboard/render.html",
-                  {"form": form, "graph": recipe, **_render_choices()}, status=status)
+def _initial(recipe: Recipe, query) -> dict:
+    """What a link (or the form's own recipe switch) fills in: inputs by name
+    (in_<name>=) or in the order the recipe declares them (inputs=, repeated),
+    params (param_<name>=) and the output name."""
+    initial = {"recipe": recipe.name, "output_name": query.get("output_name", "")}
+    positional = iter(query.getlist("inputs"))
+    for name in recipe.definition["dag"]["inputs"]:
+        initial[f"in_{name}"] = query.get(f"in_{name}") or next(positional, "")
+    for name in recipe.definition.get("params", {}):
+        if f"param_{name}" in query:
+            initial[f"param_{name}"] = query[f"param_{name}"]
+    return initial
 
 
 @page(methods=("GET", "HEAD", "POST"))
 @login_required
 def render_form(request):
-    if (graph := _graph_recipe(request)) is not None:
-        return _render_graph(request, graph)
+    """The render form: the chosen recipe's inputs by name and its params,
+    each with its type, range and default. Switching the recipe reloads it
+    (GET ?recipe=) with the inputs filled so far."""
+    source = request.POST if request.method == "POST" else request.GET
+    name = source.get("recipe") or DEFAULT_RECIPE
+    recipe = (Recipe.objects.filter(name=name).first()
+              or Recipe.objects.filter(name=DEFAULT_RECIPE).first()
+              or Recipe.objects.order_by("name").first())
+    context = _render_choices()
+    if recipe is None:  # a server with no recipes at all
+        return render(request, "dashboard/render.html", {"form": None, **context})
+    # A name that is no recipe: the form for the default, and say so.
+    missing = "" if recipe.name == name else name
+    status = 200
     if request.method == "POST":
-        form = RenderForm(request.POST)
-        if form.is_valid() and (page := _start(request, form, recipe=form.cleaned_data["recipe"],
-                                               inputs=form.inputs())):
+        form = RenderForm(recipe, request.POST)
+        if form.is_valid() and (page := _start(request, form, recipe=recipe.name,
+                                               inputs=form.inputs(), params=form.params)):
             return page
         status = 400
     else:
-        initial = {"recipe": request.GET.get("recipe", "dog")}
-        for n, ref in enumerate(request.GET.getlist("inputs")[:MAX_INPUTS], start=1):
-            initial[f"input_{n}"] = ref
-        form, status = RenderForm(initial=initial), 200
-    return render(request, "dashboard/render.html", {"form": form, **_render_choices()},
-                  status=status)
+        form = RenderForm(recipe, initial=_initial(recipe, request.GET))
+        status = 404 if missing else 200
+    return render(request, "dashboard/render.html",
+                  {"form": form, "recipe": recipe, "missing": missing, **context}, status=status)
 
 
 @page(methods=("GET", "HEAD", "POST"))

@@ -18,7 +18,7 @@ def test_actions_send_anonymous_visitors_to_the_login_page(browser, demo):
     for path in ("/render", "/upload"):
         response = browser.get(path)
         assert response.status_code == 302 and response["Location"] == f"/login?next={path}"
-    response = browser.post("/render", {"recipe": "dog", "input_1": "cat"})
+    response = browser.post("/render", {"recipe": "dog", "in_image": "cat"})
     assert response.status_code == 302 and Run.objects.count() == 0
 
 
@@ -37,9 +37,9 @@ def test_logging_in_and_out_through_the_pages(browser, demo):
 def test_the_render_form_starts_a_run_and_lands_on_its_page(artist_browser, demo,
                                                           django_capture_on_commit_callbacks):
     form = artist_browser.get("/render", {"recipe": "invert", "inputs": "cat"}).content.decode()
-    assert 'value="cat"' in form and 'data-inputs="2"' in form  # diptych takes two
+    assert 'name="in_image" value="cat"' in form and '<option value="invert" selected>' in form
     with django_capture_on_commit_callbacks() as queued:
-        response = artist_browser.post("/render", {"recipe": "dog", "input_1": "cat",
+        response = artist_browser.post("/render", {"recipe": "dog", "in_image": "cat",
                                                    "output_name": "mine"})
     run = Run.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/runs/{run.id}"
@@ -47,9 +47,9 @@ def test_the_render_form_starts_a_run_and_lands_on_its_page(artist_browser, demo
 
 
 def test_the_render_form_explains_a_refusal_and_starts_nothing(artist_browser, demo):
-    for data, message in (({"recipe": "dog", "input_1": "no-such-asset"}, "neither"),
-                          ({"recipe": "diptych", "input_1": "cat"}, "takes 2 input"),
-                          ({"recipe": "nope", "input_1": "cat"}, "Select a valid choice")):
+    for data, message in (({"recipe": "dog", "in_image": "no-such-asset"}, "no-such-asset"),
+                          ({"recipe": "diptych", "in_left": "cat"}, "This field is required"),
+                          ({"recipe": "nope", "in_image": "cat"}, "no recipe named")):
         response = artist_browser.post("/render", data)
         assert response.status_code == 400 and message in response.content.decode(), data
     assert Run.objects.count() == 0
@@ -59,7 +59,7 @@ def test_every_form_needs_its_csrf_token(demo):
     strict = Client(enforce_csrf_checks=True, HTTP_ACCEPT="text/html")
     strict.force_login(UserFactory(username="painter"))
     cat = Asset.objects.get(name="cat").content_id
-    for path, data in (("/render", {"recipe": "dog", "input_1": "cat"}),
+    for path, data in (("/render", {"recipe": "dog", "in_image": "cat"}),
                        (f"/cache/{cat}/register", {"name": "kitty"}),
                        ("/logout", {})):
         assert strict.post(path, data).status_code == 403, path

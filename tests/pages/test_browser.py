@@ -105,7 +105,7 @@ def test_an_artist_uploads_renders_through_dog_and_watches_the_run_finish_live(p
     # Render it through `dog` from the render form.
     page.click("header.top >> text=Render")
     page.select_option("#id_recipe", "dog")
-    page.fill("#id_input_1", content_hash)
+    page.fill("#id_in_image", content_hash)
     page.fill("#id_output_name", "cat-mirrored-dog")
     page.click("#render-submit")
     page.wait_for_url("**/runs/*")

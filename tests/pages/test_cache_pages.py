@@ -91,7 +91,10 @@ def test_anonymous_visitors_are_asked_to_log_in_before_rendering(browser, artist
     assert 'action="/render"' not in browser.get(f"/cache/{cat}/detail").content.decode()
     mine = artist_browser.get(f"/cache/{cat}/detail").content.decode()
     assert 'action="/render"' in mine and "<option>dog</option>" in mine
-    assert "<option>diptych</option>" not in mine  # two inputs: the full form handles those
+    # It opens the full form (params, and a second input for diptych) with the file filled in.
+    assert f'name="inputs" value="{cat}"' in mine and 'method="get"' in mine
+    form = artist_browser.get("/render", {"recipe": "diptych", "inputs": cat}).content.decode()
+    assert f'name="in_left" value="{cat}"' in form and 'name="in_right" value=""' in form
 
 
 def test_a_file_that_is_no_image_shows_an_icon_with_its_type_and_size(browser):

@@ -27,7 +27,7 @@ def test_the_render_form_lays_out_a_graph_recipes_inputs_and_params(artist_brows
     page = artist_browser.get("/render", {"recipe": "beat-cuts"}).content.decode()
     assert 'name="in_music"' in page and 'name="in_videos"' in page
     assert 'name="param_beats_per_cut"' in page and "comma-separated" in page
-    assert "data-graph-form" in page
+    assert "data-render-form" in page
 
 
 def test_the_render_form_starts_a_graph_run_with_params(artist_browser, demo, clips,
