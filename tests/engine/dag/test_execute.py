@@ -1,6 +1,10 @@
 """execute() through a DirectoryStore on real files: H.264 with B-frames, odd
 sizes, variable frame rate, sound at 44.1 and 48 kHz, stills and silence."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from engine.dag import execute, plan
@@ -9,6 +13,8 @@ from engine.dag.validate import validate
 from engine.errors import EngineError
 from engine.limits import Limits
 from tests import media_samples as samples
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def recipe(*nodes: str, inputs: tuple[str, ...]) -> dict:
@@ -113,3 +119,57 @@ def test_a_missing_input_is_a_clear_error(store, ctx):
     r = recipe("{id: out, type: EFFECT, inputs: [v], config: {effect: invert}}", inputs=("v",))
     with pytest.raises(EngineError, match="not in the cache"):
         execute.execute(plan.build(r, inputs={"v": "0" * 64}), ctx)
+
+
+PEAK_RSS = """
+import resource, sys
+from pathlib import Path
+from engine.dag import execute, plan
+from engine.dag.ops import avio
+from engine.dag.store import DirectoryStore
+from engine.limits import Limits
+from tests.engine.dag.made import numbered
+from tests.engine.dag.test_execute import recipe
+
+root, count = Path(sys.argv[1]), int(sys.argv[2])
+store = DirectoryStore(root / "store")
+path, media_type = avio.write(numbered(count, fps=25, size=(320, 240)), deliver=False,
+                              directory=root)
+source = store.put_file(path, media_type)
+path.unlink()
+r = recipe("{id: out, type: EFFECT, inputs: [v], config: {effect: invert}}", inputs=("v",))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+execute.execute(plan.build(r, inputs={"v": source}), execute.Context(store, Limits(),
+                                                                   temp_dir=root))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, before)
+"""
+
+
+def test_an_effect_step_over_a_long_file_holds_no_more_than_over_a_short_one(tmp_path):
+    # Peak RSS of a fresh process: decoded pictures live in FFmpeg's memory,
+    # which tracemalloc does not see. 1000 frames of 320x240 held would add
+    # 230 MB to a process of about 100.
+    def peak(count: int) -> int:
+        root = tmp_path / str(count)
+        root.mkdir()
+        done = subprocess.run([sys.executable, "-c", PEAK_RSS, str(root), str(count)],
+                              cwd=REPO, capture_output=True, text=True, check=True)
+        return int(done.stdout.split()[0])
+
+    short, long = peak(100), peak(1000)
+    assert long / short < 1.15, (short, long)
+
+
+def test_analyze_of_a_video_file_never_opens_its_pictures(store, ctx, tmp_path):
+    source = put(store, samples.h264_clip(tmp_path / "in.mp4", seconds=1.0, audio="stereo"))
+    video = ctx.load(source)  # the value the step will be given
+
+    def refuse(start):
+        raise AssertionError("ANALYZE decoded a picture")
+
+    video.opener = refuse
+    r = recipe("{id: out, type: ANALYZE, inputs: [v]}", inputs=("v",))
+    out = execute.execute(plan.build(r, inputs={"v": source}), ctx)
+    facts = avio.read(store.find(out["output"])[0], media_type="application/json",
+                      limits=Limits())
+    assert facts["kind"] == "video" and facts["sample_rate"] == 44100 and "beats" in facts
