@@ -34,7 +34,8 @@ def render(store, ctx, r: dict, **bound):
 
 def put(store, path) -> str:
     kind = {".mp4": "video/mp4", ".mkv": "video/x-matroska", ".wav": "audio/wav",
-            ".png": "image/png", ".m4a": "audio/mp4"}[path.suffix]
+            ".png": "image/png", ".m4a": "audio/mp4", ".jpg": "image/jpeg",
+            ".gif": "image/gif", ".webp": "image/webp"}[path.suffix]
     return store.put_file(path, kind)
 
 
@@ -51,6 +52,24 @@ def test_an_effect_over_a_clip_delivers_a_video_of_the_same_size_rate_length_and
     frames = list(out.frames())
     assert [samples.frame_index(255 - f.image) for f in frames] == list(range(len(frames)))
     assert ctx.executed == [p.step("out").cache_id] and list(temp_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("make, media_type", [
+    (lambda d: samples.still(d / "in.jpg", size=(61, 43)), "image/jpeg"),
+    (lambda d: samples.animated_gif(d / "in.gif", frames=4), "image/gif"),
+    (lambda d: samples.animated_webp(d / "in.webp", frames=3), "image/webp"),
+])
+def test_an_effect_chain_over_a_still_or_animation_delivers_its_format_and_timing(
+        store, ctx, tmp_path, make, media_type):
+    source = make(tmp_path)
+    r = recipe("{id: fx, type: EFFECT, inputs: [v], config: {effect: invert}}",
+               "{id: out, type: EFFECT, inputs: [fx], config: {effect: flip}}", inputs=("v",))
+    _, out, delivered = render(store, ctx, r, v=put(store, source))
+    original = avio.read(source, media_type=media_type, limits=Limits())
+    assert delivered == media_type and out.size == original.size
+    assert [round(f.duration, 3) for f in out.frames()] == \
+        [round(f.duration, 3) for f in original.frames()]
+    assert out.loop == original.loop
 
 
 def test_a_cached_step_is_not_rendered_again_and_progress_is_reported(store, ctx, tmp_path):
