@@ -22,7 +22,8 @@ class DecodeError(EngineError):
 
 
 class TooLarge(EngineError):
-    """The media is over the pixel or frame limit (decompression bomb guard)."""
+    """The media is over a limit (engine.limits.Limits: pixels per frame,
+    seconds, an animation's pixels), as its header tells before decoding."""
 
     code = "input_too_large"
 

@@ -482,3 +482,11 @@ def test_an_intermediate_holds_the_exact_pixels_times_and_sound(tmp_path):
     assert back.audio.samples.shape == (40000, 2)
     # FLAC keeps the 16-bit sound exactly.
     assert np.abs(back.audio.samples - sound.samples).max() < 1 / 32767 + 1e-6
+
+
+def test_an_animation_too_big_for_an_image_encoder_is_delivered_as_video(tmp_path):
+    frames = from_frames(_pictures(), [0.1] * 6, format="GIF", loop=0)
+    # Facts that say a million frames: an image encoder would hold them all.
+    long = frames.with_(count=1_000_000)
+    assert avio.write(frames, deliver=True, directory=tmp_path)[1] == "image/gif"
+    assert avio.write(long, deliver=True, directory=tmp_path)[1] == "video/mp4"

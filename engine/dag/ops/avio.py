@@ -7,7 +7,7 @@ for them, one frame at a time. ``write`` pulls the value's frames and sound
 through the encoders into a new file, so nothing holds a clip whole.
 
 Images go through engine.media (Pillow); video and sound through PyAV,
-whose wheels carry the FFmpeg libraries (engine/dag/ops/_pyav.py).
+whose wheels carry the FFmpeg libraries (engine/dag/ops/_decode.py, _encode.py).
 
 Intermediates (a step's value) are lossless: PNG for stills, Matroska with
 FFV1 pictures, FLAC sound and millisecond timestamps for moving pictures,
@@ -35,7 +35,7 @@ from engine.canonical import canonical_bytes
 from engine.errors import DecodeError, TooLarge
 from engine.limits import Limits
 
-from . import _pyav
+from . import _decode, _encode
 from ._values import DATA_MEDIA_TYPE, EPSILON, LIST_MEDIA_TYPE, Audio, Clip, Frame, Items, rgb
 
 SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp",
@@ -55,13 +55,13 @@ def read(path: str | Path, *, media_type: str, limits: Limits) -> Clip | Audio |
         data = json.loads(path.read_bytes())
         return Items(data["items"]) if media_type == LIST_MEDIA_TYPE else data
     if media_type.startswith(("video/", "audio/")):
-        return _pyav.read_media(path, limits)
+        return _decode.read_media(path, limits)
     try:
         info = media.image_info(path)
     except DecodeError:
         if media_type.startswith("image/"):
             raise
-        return _pyav.read_media(path, limits)  # not an image: video or sound
+        return _decode.read_media(path, limits)  # not an image: video or sound
     return _read_image(path, info, limits)
 
 
@@ -69,7 +69,7 @@ def read_audio(path: str | Path, *, limits: Limits) -> Audio:
     """The sound of any file that has some, streamed; pictures are never
     decoded. DecodeError "the file has no sound" for a file without."""
     try:
-        return _pyav.read_sound(Path(path), limits)
+        return _decode.read_sound(Path(path), limits)
     except DecodeError as exc:
         if "no sound" in str(exc):
             raise
@@ -146,7 +146,11 @@ def _kind(value, deliver: bool) -> tuple[str, str]:
     if value.still:
         fmt = (value.format or "PNG") if deliver else "PNG"
         return "still", SUFFIXES[media.FORMATS.get(fmt, "image/png")]
-    if deliver and value.format in media.ANIMATED and value.audio is None:
+    # An animation file's encoder holds every frame until it writes (see
+    # _write_animation): a clip whose facts are over that budget goes out as
+    # video instead.
+    budget = value.count * value.pixels <= Limits().max_animation_pixels
+    if deliver and value.format in media.ANIMATED and value.audio is None and budget:
         return "animation", SUFFIXES[media.FORMATS[value.format]]
     return "moving", ".mp4" if deliver else ".mkv"
 
@@ -162,7 +166,7 @@ def _write(value, name: str, kind: str, deliver: bool) -> str:
         return _write_still(value, name, deliver)
     if kind == "animation":
         return _write_animation(value, name)
-    return _pyav.write_moving(value, name, deliver=deliver)
+    return _encode.write_moving(value, name, deliver=deliver)
 
 
 def _write_wav(audio: Audio, name: str) -> str:
