@@ -11,6 +11,8 @@ Groups (all of them, in this order, when none is named):
   memory      10. a 2 GiB import and download vs 150 MB RSS
   scaling     8. 200 small runs with 1, then 2 worker processes
   listing     7. GET /cache and GET /runs (JSON and dashboard) with 100,000 rows vs 1,000
+  media       11.-13. real clips: an effect over 30 s of 720p, worker memory vs clip
+              length, beat-cuts over 1080p clips; each vs hand-written PyAV
 
 Order matters for noise: the in-process figures run before any server or
 worker exists. Each group's rows are kept in benchmarks/results.json, so a
@@ -29,7 +31,8 @@ import time
 import traceback
 
 from . import (bench_cache_hit, bench_download, bench_effect, bench_effects, bench_import,
-               bench_listing, bench_load, bench_memory, bench_scaling, bench_throughput)
+               bench_listing, bench_load, bench_media, bench_memory, bench_scaling,
+               bench_throughput)
 from .common import Row, crash_row, log
 from .environment import BenchEnv
 from .processes import start_server, start_worker
@@ -110,9 +113,14 @@ def g_listing(s: Suite) -> list[Row]:
     return bench_listing.run(s.env)
 
 
+def g_media(s: Suite) -> list[Row]:
+    s.stop_worker()  # figure 12 starts a fresh worker per render, alone on the queue
+    return bench_media.run(s.env, s.client)
+
+
 GROUPS = {"engine": g_engine, "effects": g_effects, "import": g_import,
           "cache_hit": g_cache_hit, "throughput": g_throughput, "load": g_load,
-          "memory": g_memory, "scaling": g_scaling, "listing": g_listing}
+          "memory": g_memory, "scaling": g_scaling, "listing": g_listing, "media": g_media}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -128,7 +128,30 @@ removes all of it afterwards.
    on GET / as the baseline.
 10. A 2 GiB file imported through POST /cache/import and downloaded through
     GET /cache/{hash}; the one gunicorn worker's peak RSS (VmHWM, reset
-    before each) against 150 MB and against its RSS at rest."""
+    before each) against 150 MB and against its RSS at rest.
+11. A 30 s 1280x720 H.264 (B-frames) + AAC clip at 30 fps, made with PyAV
+    (a camera pan over blobs, a square crossing, a stereo tone). `invert`
+    through the engine (the built-in recipe's graph document from
+    runs/builtin.py, engine.dag.plan.build, engine.dag.execute over a
+    DirectoryStore holding the clip; one streaming step delivered as MP4) vs
+    a hand-written PyAV loop (decode, the effect's own function, encode with
+    the engine's delivery settings: libx264 crf 18 medium, one thread,
+    cpu-independent, yuv420p, AAC; benchmarks/media.py). Each render in a
+    fresh process, timed after its imports; 3 rounds, order swapped each
+    round, medians. Both outputs are checked: same frame count, same x264
+    settings as x264 records them in the stream, same pictures. 11b is `dog`
+    over a 10 s clip (one round); 11c the two processes' peak RSS.
+12. `invert` via POST /runs on a 6 s and a 60 s 720p clip (imported with
+    POST /cache/import), each rendered by a fresh `celery worker
+    --concurrency=1`: the VmHWM of its pool process after the run, long vs
+    short, against 1.10x and 500 MB. The output is fetched and checked
+    (every frame, AAC sound).
+13. The built-in beat-cuts graph recipe (its default params) over a 60 s
+    synthesised beat track (WAV) and three 10 s 1920x1080 clips, vs a
+    hand-written PyAV script making the same cuts (on the beat times of the
+    engine's own ANALYZE output; each clip decoded forward and resumed, the
+    pictures scaled by swscale, the music muxed as AAC): time and each
+    fresh process's peak RSS, one round."""
 
 
 def _figure_number(row: Row) -> int:
