@@ -8,10 +8,15 @@ A step's cache id is ``hash_object`` (engine.canonical) of::
      "impl": "<sha3>",                      # hash of the executor's code
      "inputs": ["<cache id>", ...]}         # in order; {slot: id} for slots
 
+plus ``"deliver": true`` for a recipe output, which is encoded for delivery
+(an MP4, the input's image format, a WAV) rather than as an intermediate.
+
 A SOURCE step's cache id is the content hash of its bytes (never a path), so
 the same file reached by asset name or by hash plans identically, and a
 change to one parameter changes the ids of that step and of what depends on
-it, nothing else.
+it, nothing else. An EFFECT node applying ``identity`` to one input is no
+step at all: it takes its input's id, so ``identity`` of any file is that
+file's own hash, and a SOURCE that is itself an output is delivered as is.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from engine.canonical import hash_object, is_content_hash
 from engine.errors import InvalidParams
 
 from . import nodes
-from .validate import check_param_values
+from .validate import check_param_values, is_ref
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class Step:
     cache_id: str
     depends_on: tuple[str, ...] = field(default=())  # node ids, for scheduling
     items: tuple[str, ...] | None = None  # a list input's members (its manifest)
+    # A recipe output: encoded for delivery (MP4, the input's image format,
+    # WAV) straight from the stream, instead of a lossless intermediate.
+    deliver: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,19 +77,26 @@ def _node_impl(node: dict) -> str:
     return impl_hash(node["type"])
 
 
-def _bind_inputs(recipe: dict, given: Any) -> dict[str, Any]:
+class WrongInputs(InvalidParams):
+    """The run's inputs do not match the inputs the recipe declares."""
+
+    code = "wrong_input_count"
+
+
+def bind_inputs(recipe: dict, given: Any) -> dict[str, Any]:
+    """A run's inputs by name: a list binds in the order the recipe declares them."""
     names = recipe["dag"]["inputs"]
     if isinstance(given, list):
         if len(given) != len(names):
-            raise InvalidParams(f"recipe '{recipe['name']}' takes {len(names)} input(s) "
-                                f"({', '.join(names)}), got {len(given)}")
+            raise WrongInputs(f"recipe '{recipe['name']}' takes {len(names)} input(s) "
+                              f"({', '.join(names)}), got {len(given)}")
         given = dict(zip(names, given))
     if not isinstance(given, dict):
         raise InvalidParams("inputs must be a list, or an object of input name to hash(es)")
     missing = [n for n in names if n not in given]
     extra = sorted(set(given) - set(names))
     if missing or extra:
-        raise InvalidParams("inputs: " + "; ".join(
+        raise WrongInputs("inputs: " + "; ".join(
             ([f"missing {', '.join(missing)}"] if missing else [])
             + ([f"unknown {', '.join(extra)}"] if extra else [])))
     return given
@@ -92,7 +107,7 @@ def build(recipe: dict, *, inputs: Any, params: Any = None,
     """Plan a run. ``resolve`` turns an asset name (or any input reference
     that is not a content hash) into a content hash, raising on unknown ones."""
     values = check_param_values(recipe["params"], params)
-    bound = _bind_inputs(recipe, inputs)
+    bound = bind_inputs(recipe, inputs)
 
     def content(ref: Any) -> str:
         if is_content_hash(ref):
@@ -101,7 +116,7 @@ def build(recipe: dict, *, inputs: Any, params: Any = None,
             raise InvalidParams(f"{ref!r} is not a content hash")
         return resolve(ref)
 
-    return _plan_dag(recipe["dag"], values, lambda name: bound[name], content)
+    return _plan_dag(recipe["dag"], values, lambda name: bound[name], content, deliver=True)
 
 
 def _source_id(config: dict, binding: Callable[[str], Any],
@@ -120,8 +135,37 @@ def _source_id(config: dict, binding: Callable[[str], Any],
     return content(config.get("hash") or config.get("asset")), None
 
 
-def _plan_dag(dag: dict, values: dict, binding, content) -> Plan:
+def _config(node: dict, values: dict) -> dict:
+    """A node's config with the run's param values in place of references
+    (an EFFECT's own params too, checked against the effect once filled in)."""
+    config = {k: values[v["param"]] if is_ref(v) else v for k, v in node["config"].items()}
+    if node["type"] == "EFFECT" and isinstance(config.get("params"), dict):
+        effect = effects.get_effect(config["effect"])
+        config["params"] = effects.validate_params(effect, {
+            k: values[v["param"]] if is_ref(v) else v for k, v in config["params"].items()})
+    return config
+
+
+def _elided(node: dict, config: dict) -> bool:
+    """identity of one input is that input: no step, and no new bytes."""
+    refs = node["inputs"]
+    return (node["type"] == "EFFECT" and config.get("effect") == "identity"
+            and isinstance(refs, list) and len(refs) == 1)
+
+
+def _plan_dag(dag: dict, values: dict, binding, content, *, deliver: bool = False) -> Plan:
+    """``deliver``: the outputs are delivered (a recipe's top level), not
+    handed on as intermediates (a MAP's sub-graph)."""
     by_id = {n["id"]: n for n in dag["nodes"]}
+    configs = {n: _config(node, values) for n, node in by_id.items()}
+
+    def producer(node_id: str) -> str:
+        # The node whose step makes this node's value (identities pass through).
+        while _elided(by_id[node_id], configs[node_id]):
+            node_id = by_id[node_id]["inputs"][0]
+        return node_id
+
+    delivered = {producer(ref) for ref in dag["output"].values()} if deliver else set()
     ids: dict[str, str] = {}
     steps: list[Step] = []
     pending = sorted(by_id)
@@ -135,10 +179,13 @@ def _plan_dag(dag: dict, values: dict, binding, content) -> Plan:
             if any(d not in ids for d in deps):
                 waiting.append(node_id)
                 continue
-            config = {k: (values[v["param"]] if isinstance(v, dict) and set(v) == {"param"}
-                          else v) for k, v in node["config"].items()}
+            config = configs[node_id]
+            if _elided(node, config):
+                ids[node_id] = ids[deps[0]]
+                continue
             inputs = ({k: ids[v] for k, v in sorted(refs.items())} if isinstance(refs, dict)
                       else [ids[r] for r in refs])
+            output = node_id in delivered
             if node["type"] == "SOURCE":
                 content_id, items = _source_id(config, binding, content)
                 if not config["duration"]:
@@ -147,13 +194,14 @@ def _plan_dag(dag: dict, values: dict, binding, content) -> Plan:
                     continue
                 # A still given a duration is a derived value: a step of its own.
                 inputs = [content_id]
-                cache_id = hash_object({"type": "SOURCE", "config": config,
-                                        "impl": impl_hash("SOURCE"), "inputs": inputs})
+                impl = impl_hash("SOURCE")
             else:
-                cache_id = hash_object({"type": node["type"], "config": config,
-                                        "impl": _node_impl(node), "inputs": inputs})
+                impl = _node_impl(node)
+            cache_id = hash_object({"type": node["type"], "config": config, "impl": impl,
+                                    "inputs": inputs, **({"deliver": True} if output else {})})
             ids[node_id] = cache_id
-            steps.append(Step(node_id, node["type"], config, inputs, cache_id, tuple(deps)))
+            steps.append(Step(node_id, node["type"], config, inputs, cache_id, tuple(deps),
+                              deliver=output))
         if len(waiting) == len(pending):
             raise InvalidParams("the graph has a cycle")  # validate() prevents this
         pending = waiting

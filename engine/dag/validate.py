@@ -81,14 +81,22 @@ def check_param_values(declared: dict[str, dict], given: Any) -> dict[str, Any]:
     return effects.validate_params(holder, given)
 
 
+def is_ref(value: Any) -> bool:
+    """A {"param": name} reference to a recipe param."""
+    return isinstance(value, dict) and set(value) == {"param"}
+
+
 def _resolve_refs(config: dict, params: dict[str, Any], node: str,
-                  problems: _Problems) -> dict:
-    """Replace {"param": name} values with the parameter's value."""
+                  problems: _Problems, *, nested: tuple[str, ...] = (), where: str = "") -> dict:
+    """Replace {"param": name} values with the parameter's value, also one
+    level down in the keys named by ``nested`` (an EFFECT's own params)."""
     out = {}
     for key, value in config.items():
-        if isinstance(value, dict) and set(value) == {"param"}:
+        if key in nested and isinstance(value, dict):
+            value = _resolve_refs(value, params, node, problems, where=f"{key}.")
+        elif is_ref(value):
             if not isinstance(value["param"], str) or value["param"] not in params:
-                problems.add(node, f"config '{key}' refers to unknown param "
+                problems.add(node, f"config '{where}{key}' refers to unknown param "
                                    f"'{value['param']}'")
                 continue
             value = params[value["param"]]
@@ -295,7 +303,8 @@ def _validate_dag(dag: Any, params: dict[str, Any], map_depth: int) -> dict:
         if not isinstance(config, dict):
             problems.add(node_id, "config must be a mapping")
             continue
-        config = _resolve_refs(config, params, node_id, problems)
+        config = _resolve_refs(config, params, node_id, problems,
+                               nested=("params",) if node_type.name == "EFFECT" else ())
         inputs = _inputs(raw.get("inputs"), node_type, node_id, ids, problems)
         extra = {k: v for k, v in config.items() if k in node_type.extra_keys}
         scalars = {k: v for k, v in config.items() if k not in node_type.extra_keys}
@@ -384,14 +393,18 @@ def validate(source: str | bytes | dict) -> dict:
 
 
 def _with_refs(raw_dag: dict, normalized: dict) -> dict:
-    """Put {"param": name} references back into the normalized configs."""
+    """Put {"param": name} references back into the normalized configs (and
+    into an EFFECT's own params), so each run's values apply."""
     raw_by_id = {n["id"]: n for n in raw_dag["nodes"]}
     out_nodes = []
     for node in normalized["nodes"]:
         raw_config = raw_by_id[node["id"]].get("config") or {}
         config = dict(node["config"])
         for key, value in raw_config.items():
-            if isinstance(value, dict) and set(value) == {"param"}:
+            if is_ref(value):
                 config[key] = {"param": value["param"]}
+            elif key == "params" and node["type"] == "EFFECT" and isinstance(value, dict):
+                config["params"] = {**config["params"], **{
+                    k: {"param": v["param"]} for k, v in value.items() if is_ref(v)}}
         out_nodes.append({**node, "config": config})
     return {**normalized, "nodes": out_nodes}

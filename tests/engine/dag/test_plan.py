@@ -8,6 +8,7 @@ from engine.canonical import hash_object
 from engine.dag import execute, plan
 from engine.dag.validate import validate
 from engine.errors import InvalidParams
+from engine.limits import Limits
 
 RECIPE = validate("""
 name: two-branches
@@ -36,6 +37,78 @@ def test_a_step_id_is_the_hash_of_type_config_implementation_and_ordered_inputs(
     assert p.step("a").cache_id == A and p.outputs == {"output": mix.cache_id}
 
 
+def test_an_output_step_is_delivered_and_says_so_in_its_cache_id_and_no_other_does():
+    p = plan.build(RECIPE, inputs=[A, B])
+    mix = p.step("mix")
+    assert mix.deliver and not any(s.deliver for s in p.steps if s.node != "mix")
+    assert mix.cache_id == hash_object({
+        "type": "BLEND", "config": mix.config, "impl": plan.impl_hash("BLEND"),
+        "inputs": mix.inputs, "deliver": True})
+    assert hash_object({"type": "BLEND", "config": mix.config, "impl": plan.impl_hash("BLEND"),
+                        "inputs": mix.inputs}) != mix.cache_id
+
+
+INKED = validate("""
+name: inked
+params:
+  sigma: {type: float, default: 2.0, minimum: 0.3, maximum: 10}
+  wide: {type: float, default: 1.6, minimum: 1, maximum: 100}
+dag:
+  nodes:
+    - {id: in, type: SOURCE, config: {input: true, name: picture}}
+    - {id: same, type: EFFECT, inputs: [in], config: {effect: identity}}
+    - {id: ink, type: EFFECT, inputs: [same], config: {effect: dog,
+       params: {sigma: {param: sigma}, k: {param: wide}, levels: 3}}}
+  output: {picture: ink, original: same}
+""")
+
+
+def test_an_effects_own_params_take_the_runs_values_and_the_recipes_defaults():
+    default = plan.build(INKED, inputs=[A]).step("ink")
+    assert default.config["params"]["sigma"] == 2.0 and default.config["params"]["levels"] == 3
+    assert default.config["params"]["k"] == 1.6
+    chosen = plan.build(INKED, inputs=[A], params={"sigma": 4, "wide": 3}).step("ink")
+    assert chosen.config["params"]["sigma"] == 4.0 and chosen.config["params"]["k"] == 3.0
+    assert chosen.cache_id != plan.build(INKED, inputs=[A], params={"wide": 3}).step("ink").cache_id
+
+
+def test_a_run_value_the_effect_refuses_is_refused_when_planned():
+    # The recipe allows wide up to 100; dog's k stops at 5.
+    with pytest.raises(InvalidParams, match="parameter 'k' of effect 'dog'"):
+        plan.build(INKED, inputs=[A], params={"wide": 50})
+
+
+def test_identity_of_an_input_is_no_step_and_delivers_the_input_itself():
+    p = plan.build(INKED, inputs=[A])
+    assert [s.node for s in p.steps] == ["in", "ink"]
+    assert p.outputs["original"] == A and p.step("ink").inputs == [A]
+    identity = validate("""
+name: identity
+dag:
+  nodes:
+    - {id: image, type: SOURCE, config: {input: true, name: image}}
+    - {id: identity, type: EFFECT, inputs: [image], config: {effect: identity}}
+  output: identity
+""")
+    alone = plan.build(identity, inputs=[B])
+    assert alone.outputs == {"output": B} and [s.type for s in alone.steps] == ["SOURCE"]
+    assert not alone.steps[0].deliver
+
+
+def test_identity_of_a_step_delivers_that_step():
+    recipe = validate("""
+name: warm-then-nothing
+dag:
+  nodes:
+    - {id: in, type: SOURCE, config: {input: true, name: picture}}
+    - {id: warm, type: TRANSFORM, inputs: [in], config: {op: hue, amount: 20}}
+    - {id: same, type: EFFECT, inputs: [warm], config: {effect: identity}}
+  output: same
+""")
+    p = plan.build(recipe, inputs=[A])
+    assert p.step("warm").deliver and p.outputs == {"output": p.step("warm").cache_id}
+
+
 def test_named_and_positional_inputs_plan_alike_and_order_matters():
     assert plan.build(RECIPE, inputs={"a": A, "b": B}) == plan.build(RECIPE, inputs=[A, B])
     assert plan.build(RECIPE, inputs=[B, A]).outputs != plan.build(RECIPE, inputs=[A, B]).outputs
@@ -55,6 +128,7 @@ def test_an_asset_name_resolves_to_the_same_step_ids_as_its_hash():
 
 @pytest.mark.parametrize("inputs, params, words", [
     ([A], None, r"takes 2 input\(s\)"),
+    ([A, B, A], None, r"takes 2 input\(s\) \(a, b\), got 3"),
     ({"a": A}, None, "missing b"),
     ({"a": A, "b": B, "c": A}, None, "unknown c"),
     ([A, B], {"spin": 1}, "unknown recipe param"),

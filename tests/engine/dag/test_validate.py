@@ -177,3 +177,32 @@ def test_random_damage_to_real_recipes_is_reported_never_crashes():
                     validate(damaged)
                 except RecipeInvalid:
                     pass
+
+
+EFFECT_PARAMS = """
+name: inked
+params:
+  sigma: {type: float, default: 2.5, minimum: 0.3, maximum: 10}
+dag:
+  nodes:
+    - {id: in, type: SOURCE, config: {input: true, name: picture}}
+    - {id: ink, type: EFFECT, inputs: [in], config: {effect: dog, params: {sigma: {param: sigma}}}}
+  output: ink
+"""
+
+
+def test_an_effects_own_params_may_refer_to_recipe_params_and_keep_the_reference():
+    ink = {n["id"]: n for n in validate(EFFECT_PARAMS)["dag"]["nodes"]}["ink"]
+    assert ink["config"]["params"]["sigma"] == {"param": "sigma"}
+    assert ink["config"]["params"]["levels"] == 5  # the effect's other params, filled in
+
+
+@pytest.mark.parametrize("change, words", [
+    (("{param: sigma}}", "{param: sigmund}}"), "config 'params.sigma' refers to unknown param"),
+    (("default: 2.5, minimum: 0.3", "default: 0.1, minimum: 0"),
+     "parameter 'sigma' of effect 'dog'"),
+])
+def test_a_bad_reference_in_an_effects_params_is_reported_on_its_node(change, words):
+    found = problems(EFFECT_PARAMS.replace(*change))
+    assert any(e["node"] == "ink" and words in e["message"] for e in found), found
+
