@@ -30,11 +30,14 @@ def test_the_render_form_lays_out_a_graph_recipes_inputs_and_params(artist_brows
     assert "data-render-form" in page
 
 
-def test_the_render_form_starts_a_graph_run_with_params(artist_browser, demo, clips,
-                                                       django_capture_on_commit_callbacks):
+def test_the_render_form_starts_a_graph_run_with_params(artist_browser, artist_api, demo, clips,
+                                                       tmp_path, django_capture_on_commit_callbacks):
+    from tests import media_samples
+
+    music = upload(artist_api, media_samples.wav(tmp_path / "m.wav").read_bytes(), "m.wav")
     with django_capture_on_commit_callbacks(execute=False):
         response = artist_browser.post("/render", {
-            "recipe": "beat-cuts", "in_music": "cat", "in_videos": ", ".join(clips),
+            "recipe": "beat-cuts", "in_music": music, "in_videos": ", ".join(clips),
             "param_beats_per_cut": "2", "param_width": "", "param_transition": "fade"})
     assert response.status_code == 302, response.content.decode()[:2000]
     run = Run.objects.get()
