@@ -124,7 +124,8 @@ def video(path: str | Path, *, codec: str = "libx264", size: tuple[int, int] = (
           seconds: float = 2.0, fps: int = 25, bframes: bool = True,
           audio: str | None = None, rate: int = 44100, vfr: bool = False, rotation: int = 0,
           audio_codec: str | None = None, audio_seconds: float | None = None) -> Path:
-    """A video file; the container follows the suffix (.mp4 .mov .mkv .webm).
+    """A video file; the container follows the suffix (.mp4 .mov .mkv .webm
+    .ts: MPEG-TS, whose clock starts at 1.4 s, without an index to seek by).
 
     ``audio`` is None, "mono" or "stereo"; ``rotation`` is the display matrix's
     counter-clockwise angle (what FFmpeg reads back as a frame's rotation).
@@ -148,6 +149,8 @@ def video(path: str | Path, *, codec: str = "libx264", size: tuple[int, int] = (
                 options["bf"] = "0"
             else:
                 options["bf"] = "3"
+        elif codec == "libx265":
+            options = {"preset": "ultrafast", "x265-params": "log-level=error"}
         elif codec.startswith("libvpx"):
             options = {"deadline": "realtime", "cpu-used": "8", "threads": "1"}
         stream.codec_context.options = options
@@ -194,6 +197,11 @@ def mov(path: str | Path, **options) -> Path:
 
 def mkv(path: str | Path, **options) -> Path:
     return h264_clip(Path(path).with_suffix(".mkv"), **options)
+
+
+def hevc_clip(path: str | Path, **options) -> Path:
+    """H.265 (libx265) in MP4."""
+    return video(Path(path).with_suffix(".mp4"), codec="libx265", **options)
 
 
 def webm(path: str | Path, *, codec: str = "vp9", size: tuple[int, int] = (176, 144),

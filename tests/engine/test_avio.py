@@ -210,6 +210,21 @@ def test_matroska_and_quicktime_read_with_their_sound(made, writer, media_type):
     assert len(clip.audio.samples) == pytest.approx(48000, abs=1024)
 
 
+@pytest.mark.parametrize("name,writer", [("hevc.mp4", samples.hevc_clip),
+                                         ("clip.ts", samples.h264_clip)])
+def test_h265_and_mpeg_ts_read_and_seek(made, name, writer):
+    clip = read(made(name, writer, seconds=2.0, audio="stereo"), "")
+    assert indices(clip) == list(range(50)) and clip.audio.channels == 2
+    # In MPEG-TS the pictures start a little after the sound, so times are
+    # on the clip's own clock: the frame showing at 1.01 s is the one whose
+    # span holds it.
+    spans = times(clip)
+    expected = next(i for i, (at, d) in enumerate(spans) if at <= 1.01 < at + d)
+    shown = next(iter(clip.frames(1.01)))
+    assert samples.frame_index(shown.image) == expected
+    assert (round(shown.start, 6), round(shown.duration, 6)) == spans[expected]
+
+
 def test_the_media_type_may_be_unknown(made):
     assert indices(read(made("b.mp4", samples.h264_clip), "")) == list(range(50))
 

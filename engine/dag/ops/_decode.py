@@ -169,74 +169,74 @@ def _frames(path: Path, index: int, start: float, *, origin: float, end: float |
     lookahead), so variable frame rates keep their exact times."""
     width, height = (size[1], size[0]) if rotation in (90, 270) else size
     turns = rotation // 90
-    with open_input(path) as container:
-        stream = container.streams.video[index]
-        stream.thread_type = "AUTO"  # decoding is exact in any thread count
-        for other in container.streams:
-            if other is not stream:
-                other.discard = av.stream.Discard.all  # never read its packets
-        tb = stream.time_base
-        decoded = _decode_from(container, stream, start, origin)
-        pending, at = None, 0.0
-        try:
-            for frame in decoded:
-                if frame.pts is None:
-                    t = at + 1 / float(fps)
-                else:
-                    t = float(frame.pts * tb) - origin
-                if pending is not None:
-                    if t <= at + EPSILON:
-                        continue  # a repeated timestamp: the picture shown is the first
-                    if t > start + EPSILON:
-                        yield Frame(_image(pending, width, height, turns), max(at, 0.0),
-                                    t - max(at, 0.0))
-                if t > limits.max_seconds:
-                    raise TooLarge(f"the media lasts over the limit of {limits.max_seconds:g} s")
-                pending, at = frame, t
-        except av.FFmpegError as exc:
-            raise _damaged("video", exc) from None
-        if pending is not None:
-            # The last frame lasts to the stream's end; a packet's own
-            # duration is the fallback (in MP4 it is a gap between decode
-            # times, which with B-frames belongs to another frame).
-            last = end - origin - at if end is not None else 0.0
-            if last <= EPSILON and pending.duration:
-                last = float(pending.duration * tb)
-            if last <= EPSILON:
-                last = 1 / float(fps)
-            yield Frame(_image(pending, width, height, turns), max(at, 0.0), last)
-
-
-def _decode_from(container, stream, start: float, origin: float):
-    """Decoded frames from a keyframe at or before ``start``. A seek lands on a
-    keyframe by decode time, which with B-frames can show after ``start``: then
-    it seeks further back, and in the end decodes from the beginning."""
-    tb = stream.time_base
-    if start <= EPSILON:
-        yield from container.decode(stream)
-        return
-    for back in (0.0, 1.0, 10.0, None):
-        if back is None:  # no seek lands early enough: from the first frame
+    for fresh in (start <= EPSILON, True):
+        with open_input(path) as container:
+            stream = container.streams.video[index]
+            stream.thread_type = "AUTO"  # decoding is exact in any thread count
+            for other in container.streams:
+                if other is not stream:
+                    other.discard = av.stream.Discard.all  # never read its packets
+            decoded = container.decode(stream) if fresh else _seek(container, stream, start,
+                                                                    origin)
+            if decoded is None:
+                continue  # no seek landed well: decode from the first frame instead
+            tb = stream.time_base
+            pending, at = None, 0.0
             try:
-                container.seek(stream.start_time or 0, stream=stream, backward=True)
-            except av.FFmpegError:
-                pass
-            yield from container.decode(stream)
+                for frame in decoded:
+                    t = at + 1 / float(fps) if frame.pts is None else \
+                        float(frame.pts * tb) - origin
+                    if pending is not None:
+                        if t <= at + EPSILON:
+                            continue  # a repeated timestamp: the picture shown is the first
+                        if t > start + EPSILON:
+                            yield Frame(_image(pending, width, height, turns), max(at, 0.0),
+                                        t - max(at, 0.0))
+                    if t > limits.max_seconds:
+                        raise TooLarge(f"the media lasts over the limit of "
+                                       f"{limits.max_seconds:g} s")
+                    pending, at = frame, t
+            except av.FFmpegError as exc:
+                raise _damaged("video", exc) from None
+            if pending is not None:
+                # The last frame lasts to the stream's end; a packet's own
+                # duration is the fallback (in MP4 it is a gap between decode
+                # times, which with B-frames belongs to another frame).
+                last = end - origin - at if end is not None else 0.0
+                if last <= EPSILON and pending.duration:
+                    last = float(pending.duration * tb)
+                if last <= EPSILON:
+                    last = 1 / float(fps)
+                yield Frame(_image(pending, width, height, turns), max(at, 0.0), last)
             return
+
+
+def _seek(container, stream, start: float, origin: float):
+    """Decoded frames from a keyframe at or before ``start``, or None. A seek
+    lands on a keyframe by decode time, which with B-frames can show after
+    ``start``: then it seeks further back. Files without an index (MPEG-TS)
+    may land where no keyframe follows: None, and the caller decodes from
+    the first frame."""
+    tb = stream.time_base
+    for back in (0.0, 1.0, 10.0):
         target = max(start - back, 0.0) + origin
         try:
             container.seek(int(target / tb), stream=stream, backward=True)
+            frames = container.decode(stream)
+            first = next(frames, None)
         except av.FFmpegError:
             continue
-        frames = container.decode(stream)
-        first = next(frames, None)
         if first is None:
             continue
         if first.pts is not None and float(first.pts * tb) - origin > start + EPSILON:
             continue  # landed after start: go further back
-        yield first
-        yield from frames
-        return
+        return _chain(first, frames)
+    return None
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
 
 
 def _image(frame, width: int, height: int, turns: int) -> np.ndarray:
