@@ -169,3 +169,28 @@ def test_pages_fit_a_phone_screen_follow_dark_mode_and_start_with_a_skip_link(pa
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     assert page.evaluate("[...document.images].every(img => img.alt)")
+
+
+def test_the_render_form_follows_the_chosen_recipe_and_sends_the_params_set(page):
+    log_in(page)
+    # The ORM cannot be called while Playwright's loop runs: ask the API.
+    cat = page.request.get("/assets/cat", headers={"Accept": "application/json"}).json()[
+        "content_hash"]
+    page.goto("/render")
+    page.fill("#id_in_image", cat)
+    # Another recipe: the form reloads for it, keeping the input given so far.
+    page.select_option("#id_recipe", "diptych")
+    page.wait_for_url("**/render?recipe=diptych*")
+    assert page.input_value("#id_in_left") == cat and page.locator("#render-params").count() == 0
+    page.select_option("#id_recipe", "dog")
+    page.wait_for_url("**/render?recipe=dog*")
+    sigma = page.locator("[data-param=sigma]")
+    assert "float, 0.3 to 10, default 1.4" in sigma.inner_text()
+    assert page.get_attribute("#id_param_sigma", "placeholder") == "1.4"
+    page.fill("#id_param_sigma", "2.5")
+    page.fill("#id_param_levels", "3")
+    page.click("#render-submit")
+    page.wait_for_url("**/runs/*")
+    run = page.request.get(page.url, headers={"Accept": "application/json"}).json()
+    assert run["recipe"] == "dog" and run["params"] == {"sigma": 2.5, "levels": 3}
+    wait_until(page, "document.querySelector('#run-status').textContent.trim() === 'completed'")
