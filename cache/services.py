@@ -28,7 +28,7 @@ def _describe(content_hash: str, original_name: str, *, rendered: bool = False) 
     on the way in."""
     try:
         facts = probe(cache_path(content_hash), full=not rendered,
-                      max_frame_pixels=settings.MAX_PIXELS)
+                      max_frame_pixels=settings.MAX_FRAME_PIXELS)
     except TooLarge as exc:
         if exc.info is None:
             return {"media_type": "application/octet-stream", "decode_error": str(exc)}

@@ -76,7 +76,7 @@ def test_a_cut_file_whose_header_still_reads_is_caught_on_arrival(artist_api, tm
 
 
 def test_a_file_over_the_pixel_limit_keeps_its_header_facts(artist_api, tmp_path, settings):
-    settings.MAX_PIXELS = 176 * 144 - 1
+    settings.MAX_FRAME_PIXELS = 176 * 144 - 1
     clip = samples.h264_clip(tmp_path / "c.mp4", size=(176, 144))
     item = CacheItem.objects.get(pk=post_file(artist_api, clip.read_bytes(), "c.mp4")
                                  .json()["content_hash"])
