@@ -123,12 +123,15 @@ def _default_audio_codec(suffix: str) -> str:
 def video(path: str | Path, *, codec: str = "libx264", size: tuple[int, int] = (176, 144),
           seconds: float = 2.0, fps: int = 25, bframes: bool = True,
           audio: str | None = None, rate: int = 44100, vfr: bool = False, rotation: int = 0,
-          audio_codec: str | None = None, audio_seconds: float | None = None) -> Path:
+          audio_codec: str | None = None, audio_seconds: float | None = None,
+          pix_fmt: str | None = None) -> Path:
     """A video file; the container follows the suffix (.mp4 .mov .mkv .webm
     .ts: MPEG-TS, whose clock starts at 1.4 s, without an index to seek by).
 
     ``audio`` is None, "mono" or "stereo"; ``rotation`` is the display matrix's
-    counter-clockwise angle (what FFmpeg reads back as a frame's rotation).
+    counter-clockwise angle (what FFmpeg reads back as a frame's rotation);
+    ``pix_fmt`` picks the coded pixels (``yuv420p10le``: 10-bit; ``mjpeg``
+    with ``yuvj420p``: full-range JPEG pictures, as some cameras write).
     Odd sizes are coded in 4:4:4, since 4:2:0 needs even sides and real odd
     files come from cameras' crop fields that encoders here cannot write.
     """
@@ -139,7 +142,7 @@ def video(path: str | Path, *, codec: str = "libx264", size: tuple[int, int] = (
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height = width, height
         odd = width % 2 or height % 2
-        stream.pix_fmt = "yuv444p" if odd and codec == "libx264" else "yuv420p"
+        stream.pix_fmt = pix_fmt or ("yuv444p" if odd and codec == "libx264" else "yuv420p")
         tick = Fraction(1, 90000) if vfr else Fraction(1, fps)
         stream.codec_context.time_base = tick
         options = {}

@@ -225,6 +225,16 @@ def test_h265_and_mpeg_ts_read_and_seek(made, name, writer):
     assert (round(shown.start, 6), round(shown.duration, 6)) == spans[expected]
 
 
+@pytest.mark.parametrize("codec,pix_fmt", [("libx264", "yuv420p10le"), ("mjpeg", "yuvj420p")])
+def test_ten_bit_and_full_range_pictures_arrive_as_eight_bit_rgb(made, codec, pix_fmt):
+    clip = read(made(f"{pix_fmt}.mkv", samples.video, codec=codec, pix_fmt=pix_fmt,
+                     seconds=0.4, bframes=False), "video/x-matroska")
+    frames = list(clip.frames())
+    assert [samples.frame_index(f.image) for f in frames] == list(range(10))
+    assert frames[0].image.dtype == np.uint8 and frames[0].image.shape == (144, 176, 3)
+    assert np.abs(frames[0].image.astype(int) - samples.picture(176, 144)).mean() < 4
+
+
 def test_the_media_type_may_be_unknown(made):
     assert indices(read(made("b.mp4", samples.h264_clip), "")) == list(range(50))
 
