@@ -57,3 +57,20 @@ def test_a_rendered_output_gets_its_thumbnails_without_being_asked(painter_api):
     run = wait_for_run(painter_api, run_id)
     assert run["status"] == "completed", run["error"]
     assert wait_for(thumbs.thumb_path(run["output_hash"], 256).exists)
+
+
+def test_an_uploaded_clip_gets_its_poster_from_a_worker(painter_api, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from tests import media_samples
+
+    clip = media_samples.h264_clip(tmp_path / "c.mp4", size=(640, 272), seconds=1,
+                                   audio="stereo")
+    content_hash = upload(painter_api, clip.read_bytes(), "clip.mp4")
+    assert wait_for(lambda: all(thumbs.thumb_path(content_hash, s).exists() for s in thumbs.SIZES))
+    response = painter_api.get(f"/cache/{content_hash}/thumb/256")
+    assert response.status_code == 200 and response["Content-Type"] == "image/webp"
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as poster:
+        assert poster.format == "WEBP" and poster.size == (256, 109)
