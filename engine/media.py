@@ -159,6 +159,11 @@ def image_info(path: Path | bytes) -> ImageInfo:
 
 
 def _orientation(image: Image.Image) -> int:
+    if image.format == "PNG" and "exif" not in image.info:
+        # Pillow has read any eXIf chunk before the pixels with the header;
+        # asking for one after them decodes the whole image, which would
+        # make every header read (a render's output indexed, a plan) a decode.
+        return 1
     try:
         return int(image.getexif().get(EXIF_ORIENTATION, 1) or 1)
     except (OSError, SyntaxError, ValueError, TypeError):
