@@ -80,15 +80,21 @@ def layout(channels: int) -> tuple[str, int]:
     return ("mono", 1) if channels == 1 else ("stereo", 2)
 
 
+def _origin(*streams) -> float:
+    """Time zero of a clip: where the first of its pictures and sound starts
+    (MPEG-TS starts its clock at 1.4 s; a camera may start sound first)."""
+    starts = [_seconds(s.start_time, s.time_base) for s in streams if s is not None]
+    starts = [s for s in starts if s is not None]
+    return min(starts) if starts else 0.0
+
+
 def read_media(path: Path, limits: Limits) -> Clip | Audio:
     """A Clip (pictures, with the sound if any) or an Audio (sound alone)."""
     with open_input(path) as container:
         video, sound = _pictures(container), (container.streams.audio or [None])[0]
         if video is None and sound is None:
             raise DecodeError("the file has neither pictures nor sound")
-        starts = [s for s in (_seconds(x.start_time, x.time_base) for x in (video, sound)
-                              if x is not None) if s is not None]
-        origin = min(starts) if starts else 0.0
+        origin = _origin(video, sound)
         if video is None:
             return _audio(path, container, sound, limits, origin)
         width, height = video.codec_context.width, video.codec_context.height
@@ -312,9 +318,9 @@ def _chunks(path: Path, index: int, rate: int, layout: str, channels: int, lead:
 
 
 def read_sound(path: Path, limits: Limits) -> Audio:
+    """The sound of a file, on the same clock as its pictures (read_media's)."""
     with open_input(path) as container:
         sound = (container.streams.audio or [None])[0]
         if sound is None:
             raise DecodeError("the file has no sound")
-        return _audio(path, container, sound, limits,
-                      _seconds(sound.start_time, sound.time_base) or 0.0)
+        return _audio(path, container, sound, limits, _origin(_pictures(container), sound))
