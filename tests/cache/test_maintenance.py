@@ -11,8 +11,8 @@ from assets.models import Asset
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
 from cache.store import cache_path
-from runs import services
-from runs.models import Run
+from runs import services, steps
+from runs.models import Run, Step
 from tests import images
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_cache_verify_repair_drops_lost_items_and_fails_runs_whose_output_was_lo
         isolated_cache, demo, django_capture_on_commit_callbacks, capsys):
     with django_capture_on_commit_callbacks():
         run, _ = services.run_submit(recipe="invert", inputs=["cat"])
-    services.run_render(run.id, task_id=run.task_id)
+    steps.schedule(run.id, task_id=run.task_id)
     run.refresh_from_db()
     lonely = stored(b"nobody needs me")
     cache_path(run.output_id).unlink()
@@ -94,7 +94,7 @@ def test_cache_gc_deletes_only_what_nothing_refers_to(isolated_cache, demo, user
     with django_capture_on_commit_callbacks():
         pending, _ = services.run_submit(recipe="invert", inputs=[needed.pk])
         recent, _ = services.run_submit(recipe="sepia-print", inputs=["cat"])
-    services.run_render(recent.id, task_id=recent.task_id)
+    steps.schedule(recent.id, task_id=recent.task_id)
     recent.refresh_from_db()
     CacheItem.objects.filter(pk=recent.output_id).update(created_at=timezone.now() - timedelta(days=2))
 
@@ -111,10 +111,12 @@ def test_cache_gc_collects_outputs_of_runs_past_the_retention_and_says_so_on_the
         isolated_cache, demo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():
         run, _ = services.run_submit(recipe="invert", inputs=["cat"])
-    services.run_render(run.id, task_id=run.task_id)
+    steps.schedule(run.id, task_id=run.task_id)
     run.refresh_from_db()
     output = run.output_id
     Run.objects.filter(pk=run.pk).update(finished_at=timezone.now() - timedelta(days=40))
+    # Every run renders in steps now: the step that made it is as old.
+    Step.objects.filter(output_id=output).update(finished_at=timezone.now() - timedelta(days=40))
     CacheItem.objects.filter(pk=output).update(created_at=timezone.now() - timedelta(days=40))
 
     assert gc("--keep-days", "30").split() == ["deleted", output]

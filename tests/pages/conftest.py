@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from runs import services
+from runs import services, steps
 from tests.factories import UserFactory
 
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # what Chromium sends
@@ -49,7 +49,7 @@ def rendered(demo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():
         run, _ = services.run_submit(recipe="dog", inputs=["cat"],
                                      owner=UserFactory(username="painter"))
-    services.run_render(run.id, task_id="page-test")
+    steps.schedule(run.id, task_id="page-test")
     run.refresh_from_db()
     assert run.status == "completed", run.error
     return run
