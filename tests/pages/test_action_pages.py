@@ -112,6 +112,8 @@ def test_registering_a_bad_or_taken_name_is_refused_with_a_page(artist_browser, 
 
 def test_recipe_pages_show_the_effect_chain_and_parameters(browser, demo):
     page = browser.get("/recipes/dog").content.decode()
-    assert "Effect chain" in page and "<code>sigma</code>" in page and "line_strength" in page
+    # An effect chain is a graph: its effect is a node, the effect's params the recipe's.
+    assert 'id="graph-nodes"' in page and "EFFECT" in page
+    assert "<code>sigma</code>" in page and "line_strength" in page
     assert browser.get("/recipes/nope").status_code == 404
     assert browser.get("/assets/nope").status_code == 404
