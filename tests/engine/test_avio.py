@@ -409,6 +409,24 @@ def test_reading_and_writing_a_long_clip_holds_a_few_frames_not_all(made, tmp_pa
     assert reading < total / 10 and writing < total / 5
 
 
+def test_writing_a_clip_whose_sound_ends_early_does_not_queue_its_frames(tmp_path):
+    # The muxer waits for a packet of every stream before writing, by default
+    # for up to 10 s: once the sound ends, that would be 10 s of frames held.
+    rng = np.random.default_rng(0)
+    noise = [rng.integers(0, 256, (240, 320, 3), dtype=np.uint8) for _ in range(4)]
+
+    def opener(start):
+        for i in range(250):  # 10 s of pictures that FFV1 cannot shrink
+            yield Frame(noise[i % 4], i / 25, 0.04)
+
+    clip = Clip(320, 240, 10.0, 250, opener, Fraction(25),
+                Audio(samples.tone(0.5, 44100, 2), 44100))
+    avio.write(clip.with_(opener=lambda start: iter(list(opener(start))[:3])), deliver=False,
+               directory=tmp_path)  # libraries loaded and warm before measuring
+    total = 250 * 320 * 240 * 3
+    assert peak_growth(lambda: avio.write(clip, deliver=False, directory=tmp_path)) < total / 2
+
+
 # --- writing ------------------------------------------------------------------
 
 def _pictures(count: int = 6, size=(64, 48)) -> list[np.ndarray]:

@@ -18,7 +18,11 @@ from ._values import Audio, Clip
 
 MS = Fraction(1, 1000)       # Matroska's clock: our intermediates' timestamps
 TICKS = Fraction(1, 90000)   # the delivery MP4's clock (MPEG's 90 kHz)
-BITEXACT = {"fflags": "+bitexact"}
+# The muxer holds packets until every stream has one at that time, up to
+# max_interleave_delta (10 s by default): when the sound ends before the
+# pictures, that is 10 s of frames queued (300 MB of FFV1 at 640x480). We
+# hand it packets in time order already, so a short wait is enough.
+MUX = {"fflags": "+bitexact", "max_interleave_delta": "100000"}  # microseconds
 SNAP = 0.0006  # s: a timestamp this close to the frame-rate grid is on it (ms rounding)
 
 
@@ -32,7 +36,7 @@ def write_moving(clip: Clip, path: str, *, deliver: bool) -> str:
         raise ValueError("a clip with no frames")
     chunks = iter(clip.audio.chunks()) if clip.audio is not None else iter(())
     chunk = next((c for c in chunks if len(c)), None)
-    options = dict(BITEXACT)
+    options = dict(MUX)
     if deliver:
         # The movie's clock (edit lists) ticks at the sound's rate, so the
         # sound's length survives to the sample instead of to the millisecond.
