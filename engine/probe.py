@@ -356,8 +356,17 @@ def _decode_tail(container, video, end: float) -> None:
     begins = float((video.start_time or 0) * video.time_base)
     start = max(begins, end - TAIL_SECONDS)  # in the stream's own timestamps
     container.seek(int(start / video.time_base), stream=video, backward=True, any_frame=False)
+    if _decode_to_end(container, video) == 0:
+        # A file without an index (MPEG-TS) seeks to a packet near the time,
+        # not to the keyframe before it, and nothing after decodes: its
+        # pictures are decoded from the start instead.
+        container.seek(0)
+        if _decode_to_end(container, video) == 0:
+            raise DecodeError("the file is truncated or corrupt: its pictures do not decode")
+
+
+def _decode_to_end(container, video) -> int:
     decoded = 0
     for packet in container.demux(video):
         decoded += len(packet.decode())
-    if decoded == 0:
-        raise DecodeError("the file is truncated or corrupt: its last pictures do not decode")
+    return decoded

@@ -57,6 +57,10 @@ def test_a_variable_frame_rate_clip_counts_its_frames_and_averages_its_rate(tmp_
      ("h264", "aac")),
     (lambda p: samples.mov(p / "c.mov", audio="stereo"), "video/quicktime", "mov",
      ("h264", "aac")),
+    (lambda p: samples.hevc_clip(p / "c.mp4"), "video/mp4", "mp4", ("hevc", None)),
+    # No index to seek in: its last pictures are found by decoding from the start.
+    (lambda p: samples.video(p / "c.ts", audio="stereo"), "video/mp2t", "mpegts",
+     ("h264", "aac")),
 ])
 def test_each_video_container_is_named_with_its_codecs(tmp_path, make, media_type, fmt, codecs):
     facts = probe(make(tmp_path), full=True)
