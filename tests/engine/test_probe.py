@@ -212,3 +212,33 @@ def test_a_playlist_is_never_followed_to_the_files_it_names(tmp_path):
         thread.join()
         os.close(release)
     assert not seen["opened"]
+
+
+def mp3_with_cover_art(tmp_path):
+    """An MP3 with its album's picture, as music players tag them: FFmpeg
+    shows the picture as a one-frame video stream marked attached_pic."""
+    import av
+    import numpy as np
+
+    plain = samples.mp3(tmp_path / "plain.mp3")
+    tagged = tmp_path / "tagged.mp3"
+    with av.open(str(plain)) as source, av.open(str(tagged), "w", format="mp3") as out:
+        sound = out.add_stream_from_template(source.streams.audio[0])
+        cover = out.add_stream("png", rate=1)
+        cover.width = cover.height = 32
+        cover.pix_fmt = "rgb24"
+        cover.disposition = av.stream.Disposition.attached_pic
+        picture = av.VideoFrame.from_ndarray(np.zeros((32, 32, 3), np.uint8), format="rgb24")
+        picture.pts = 0
+        out.mux(cover.encode(picture) + cover.encode())
+        for packet in source.demux(source.streams.audio[0]):
+            if packet.dts is not None:
+                packet.stream = sound
+                out.mux(packet)
+    return tagged
+
+
+def test_a_song_with_cover_art_is_sound_not_video(tmp_path):
+    facts = probe(mp3_with_cover_art(tmp_path), full=True)
+    assert (facts.kind, facts.media_type, facts.audio_codec) == ("audio", "audio/mpeg", "mp3")
+    assert not facts.has_video and facts.width is None and facts.video_codec is None
