@@ -17,6 +17,7 @@ import numpy as np
 
 from engine.errors import DecodeError, TooLarge
 from engine.limits import Limits
+from engine.probe import OPEN_OPTIONS
 
 from ._values import EPSILON, Audio, Clip, Frame
 
@@ -29,7 +30,9 @@ READS = ("MP4/MOV (H.264, H.265), MKV, WebM (VP8, VP9), Ogg, MP3, AAC, FLAC, WAV
 
 def open_input(path: str | Path):
     try:
-        return av.open(str(path), metadata_errors="replace")
+        # Only the containers the server reads, and only local files: a
+        # playlist uploaded as an input must not make FFmpeg open other files.
+        return av.open(str(path), metadata_errors="replace", options=dict(OPEN_OPTIONS))
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise DecodeError(f"not an image, video or sound file this server reads ({READS})") \
             from exc
