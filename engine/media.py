@@ -32,6 +32,10 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 # guard stays as a second line of defence for formats it checks itself.
 Image.MAX_IMAGE_PIXELS = None
 
+# What Pillow raises on damaged image data; IndexError comes from a GIF cut
+# inside a frame header.
+BROKEN = (OSError, SyntaxError, ValueError, EOFError, IndexError)
+
 FORMATS = {
     "PNG": "image/png",
     "JPEG": "image/jpeg",
@@ -120,7 +124,7 @@ def _frame_count(image: Image.Image, fmt: str) -> int:
         return 1  # a JPEG's appended preview (MPO) is not a frame
     try:
         return int(getattr(image, "n_frames", 1))
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except BROKEN as exc:
         raise DecodeError(f"image data is truncated or corrupt ({exc})") from exc
 
 
@@ -181,7 +185,7 @@ def image_durations(path: Path | bytes) -> list[int]:
                 frame.load()
             durations.append(int(round(frame.info.get("duration") or DEFAULT_DURATION_MS)))
         return durations
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except BROKEN as exc:
         raise DecodeError(f"image data is truncated or corrupt ({exc})") from exc
     finally:
         image.close()
@@ -197,7 +201,7 @@ def image_frames(path: Path | bytes) -> Iterator[np.ndarray]:
             if orientation != 1:
                 frame = ImageOps.exif_transpose(frame)
             yield _pixels(frame)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except BROKEN as exc:
         raise DecodeError(f"image data is truncated or corrupt ({exc})") from exc
     finally:
         image.close()
@@ -232,7 +236,7 @@ def decode(source: Path | bytes, *, max_pixels: int) -> Media:
             frames.append(_frame_array(frame, with_alpha or _has_alpha(frame)))
             durations.append(int(frame.info.get("duration") or DEFAULT_DURATION_MS))
         loop = image.info.get("loop")
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except BROKEN as exc:
         raise DecodeError(f"image data is truncated or corrupt ({exc})") from exc
     finally:
         image.close()
@@ -255,7 +259,7 @@ def probe(source: Path | bytes, *, max_pixels: int) -> MediaInfo:
     try:
         for frame in _frames(image, info.frames):
             frame.load()
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except BROKEN as exc:
         raise DecodeError(f"image data is truncated or corrupt ({exc})") from exc
     finally:
         image.close()
