@@ -7,7 +7,7 @@ streaming path, each against a hand-written PyAV program doing the same job.
     one hand-written PyAV loop (decode, the effect's own function, encode
     with the engine's delivery settings: benchmarks/media.py). Each render
     runs in a fresh process; median of ROUNDS rounds, the order swapped each
-    round. 11b is `dog` over a 10 s clip (one round: dog costs 70 ms a
+    round. 11b is `dog` over a 5 s clip (one round: dog costs 70 ms a
     frame). 11c compares the two sides' peak RSS.
 12. A real Celery worker rendering `invert` through POST /runs on a 6 s and a
     60 s 720p clip: the peak RSS (VmHWM) of the worker's pool process, a
@@ -40,7 +40,7 @@ from .processes import start_worker
 SIZE = (1280, 720)
 CLIP_SECONDS = 30
 ROUNDS = 3
-DOG_SECONDS = 10
+DOG_SECONDS = 5
 DOG_ROUNDS = 1
 TARGET = 1.2
 SHORT_SECONDS, LONG_SECONDS = 6, 60
@@ -121,17 +121,23 @@ def _compare_effect(work: Path, effect: str, seconds: int, rounds: int) -> dict:
     for result in runs["engine"]:
         Path(result["output"]).unlink(missing_ok=True)
     med = {side: median([r["seconds"] for r in results]) for side, results in runs.items()}
+    cpu = {side: median([r["cpu"] for r in results]) for side, results in runs.items()}
     peak = {side: max(r["peak_kib"] for r in results) for side, results in runs.items()}
     log(f"{effect} {seconds} s: engine {med['engine']:.1f} s, hand {med['hand']:.1f} s; "
         f"peaks {mb(peak['engine']):.0f} / {mb(peak['hand']):.0f} MB")
-    return {"med": med, "peak": peak, "diff": diff, "same_x264": same_x264, "frames": got,
-            "all": {s: [round(r["seconds"], 1) for r in rs] for s, rs in runs.items()}}
+    return {"med": med, "cpu": cpu, "peak": peak, "diff": diff, "same_x264": same_x264,
+            "frames": got, "all": {s: [round(r["seconds"], 1) for r in rs]
+                                   for s, rs in runs.items()}}
 
 
 def _effect_note(found: dict, rounds: int) -> str:
     order = ("median of 3 rounds, order swapped each round" if rounds > 1 else "one round")
     return (f"{order} ({', '.join(map(str, found['all']['engine']))} s vs "
-            f"{', '.join(map(str, found['all']['hand']))} s), each render in a fresh process; "
+            f"{', '.join(map(str, found['all']['hand']))} s; per round "
+            + ", ".join(f"{e / h:.2f}" for e, h in zip(found["all"]["engine"], found["all"]["hand"]))
+            + "), each render in a fresh process; "
+            f"CPU time (every thread, median) {found['cpu']['engine']:.1f} s vs "
+            f"{found['cpu']['hand']:.1f} s = {found['cpu']['engine'] / found['cpu']['hand']:.2f}; "
             f"{found['frames']['frames']} frames; mean |engine - hand| "
             f"{found['diff']:.2f} of 255; x264 settings "
             + ("identical (as recorded in both streams)" if found["same_x264"] else
@@ -266,7 +272,8 @@ def _beat_cuts(work: Path) -> list[Row]:
     return [
         Row(f"13. beat-cuts, {what}: engine vs a hand-written PyAV script (time)",
             f"{engine['seconds']:.1f} s", f"{hand['seconds']:.1f} s", ratio, "info", None,
-            note=f"one round each, fresh processes; {len(cuts) - 1} cuts at the engine's "
+            note=f"one round each, fresh processes; CPU time {engine['cpu']:.1f} s vs "
+                 f"{hand['cpu']:.1f} s; {len(cuts) - 1} cuts at the engine's "
                  f"ANALYZE beats (tempo {beats['tempo']}), {got['frames']} frames; mean "
                  f"|engine - hand| {diff:.1f} of 255 at mid-cut instants (Pillow vs swscale "
                  "scaling); the recipe's default output size"),

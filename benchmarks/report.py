@@ -140,7 +140,8 @@ removes all of it afterwards.
     fresh process, timed after its imports; 3 rounds, order swapped each
     round, medians. Both outputs are checked: same frame count, same x264
     settings as x264 records them in the stream, same pictures. 11b is `dog`
-    over a 10 s clip (one round); 11c the two processes' peak RSS.
+    over a 5 s clip (one round); 11c the two processes' peak RSS. Both sides
+    decode with FFmpeg's frame threads, as the engine's reader does.
 12. `invert` via POST /runs on a 6 s and a 60 s 720p clip (imported with
     POST /cache/import), each rendered by a fresh `celery worker
     --concurrency=1`: the VmHWM of its pool process after the run, long vs
