@@ -7,6 +7,7 @@ sees the whole file or none; a crash leaves at most a temp file behind.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -148,6 +149,27 @@ def hash_file(file: BinaryIO, progress: Progress) -> tuple[str, int]:
         if progress:
             progress(n)
     return digest.hexdigest(), size
+
+
+def adopt_file(path: str | Path) -> tuple[str, int]:
+    """Take over a finished file (a render's output, written beside the cache
+    in CACHE_DIR/tmp): hash it where it lies, fsync it and rename it under
+    its hash, with no copy. Returns (hash, size); the file is gone from
+    ``path`` either way. A file on another file system is copied in instead."""
+    try:
+        with open(path, "rb", buffering=0) as file:
+            content_hash, size = hash_file(file, None)
+            os.fsync(file.fileno())
+        place(str(path), content_hash)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            discard(str(path))
+            raise
+        try:
+            content_hash, size = store_file(Path(path))
+        finally:
+            discard(str(path))
+    return content_hash, size
 
 
 def store_file(path: Path, progress: Progress = None) -> tuple[str, int]:
