@@ -76,7 +76,25 @@ for _root in IMPORT_ROOTS:
         raise ImproperlyConfigured(f"ARTDAG_IMPORT_ROOTS entries must be absolute paths, got {_root}")
 MAX_UPLOAD_BYTES = env_int("ARTDAG_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1)
 MAX_JSON_BYTES = env_int("ARTDAG_MAX_JSON_BYTES", 1024 * 1024, minimum=1024)
-MAX_PIXELS = env_int("ARTDAG_MAX_PIXELS", 100_000_000, minimum=1)
+
+# --- Media limits (engine.limits.Limits) -------------------------------------
+# Frames stream through a render one at a time, so memory follows the size of
+# one frame and time the length of the media: the limits are per frame and
+# per second, checked at submission from the cache's facts (a 413 naming the
+# input) and by the readers from each file's header before decoding. The
+# defaults let a 10-minute 1080p clip and a 60-second 4K clip render.
+MAX_FRAME_PIXELS = env_int("ARTDAG_MAX_FRAME_PIXELS", 40_000_000, minimum=1)
+MAX_MEDIA_SECONDS = env_int("ARTDAG_MAX_MEDIA_SECONDS", 7200, minimum=1)
+# The largest file one step may write (a long clip at a high bit rate).
+MAX_OUTPUT_BYTES = env_int("ARTDAG_MAX_OUTPUT_BYTES", 20 * 1024 ** 3, minimum=1)
+for _name, _instead in (("ARTDAG_MAX_PIXELS", "ARTDAG_MAX_FRAME_PIXELS (pixels in one frame)"),
+                        ("ARTDAG_MAX_FRAMES", "ARTDAG_MAX_MEDIA_SECONDS (seconds of media)")):
+    if os.environ.get(_name, "").strip():
+        # It counted every frame together; silently ignoring it would leave
+        # an operator believing a limit holds that no longer exists.
+        raise ImproperlyConfigured(f"{_name} is no longer read (it counted all frames "
+                                   f"together): set {_instead} instead")
+MAX_PIXELS = MAX_FRAME_PIXELS  # the old name, still read by cache.services
 PORT = env_int("PORT", 8100, minimum=1)
 
 _default_db = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
@@ -176,6 +194,16 @@ SPECTACULAR_SETTINGS = {
                              "l1site.schema.add_error_responses"],
 }
 
+# The time one render task may take. The soft limit raises inside the
+# render (recorded as a clean failure); the hard limit kills a render stuck
+# where the soft one cannot reach (C code, a stalled file system). 0 turns the
+# soft limit off. Six hours lets a 10-minute 1080p clip through a recipe of
+# several steps on a slow core; a long render renews its step's lease, so no
+# other worker takes it meanwhile.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("ARTDAG_RENDER_SOFT_LIMIT", 6 * 3600, minimum=0) or None
+CELERY_TASK_TIME_LIMIT = env_int("ARTDAG_RENDER_HARD_LIMIT", 6 * 3600 + 600, minimum=1)
+if CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("ARTDAG_RENDER_SOFT_LIMIT must be below ARTDAG_RENDER_HARD_LIMIT")
 # --- Celery: Redis in production and tests; a filesystem queue by default so a
 # real worker process still takes work from a real queue with no server.
 # (The folders are created at start-up by cache.apps, not here: settings stay free of side effects.)
@@ -189,10 +217,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # A render can outlast the default 1 h visibility window; redelivery of a
-    # live task would render it twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("ARTDAG_VISIBILITY_TIMEOUT", 3 * 3600, minimum=60)}
+    # A render can outlast the default 1 h visibility window, after which
+    # Redis hands the message to another worker: by default the window
+    # outlasts the hard limit. (A copy delivered early finds the run or step
+    # claimed under a live heartbeat or lease and renders nothing.)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int(
+        "ARTDAG_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 3600, minimum=60)}
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_SERIALIZER = "json"
@@ -205,13 +235,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # another worker could take, at the price of a broker round trip between
 # tasks, which a host of many tiny renders may choose to trade away.
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("ARTDAG_WORKER_PREFETCH", 1, minimum=1)
-# The soft limit raises inside the render (recorded as a clean failure); the
-# hard limit kills a render stuck where the soft one cannot reach (C code, a
-# stalled file system). 0 turns the soft limit off.
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("ARTDAG_RENDER_SOFT_LIMIT", 600, minimum=0) or None
-CELERY_TASK_TIME_LIMIT = env_int("ARTDAG_RENDER_HARD_LIMIT", 660, minimum=1)
-if CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured("ARTDAG_RENDER_SOFT_LIMIT must be below ARTDAG_RENDER_HARD_LIMIT")
 MAX_RENDER_ATTEMPTS = env_int("ARTDAG_MAX_RENDER_ATTEMPTS", 3, minimum=1)
 CELERY_TASK_DEFAULT_QUEUE = env_str("ARTDAG_QUEUE", "artdag")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -231,8 +254,6 @@ LOGGING = {
 # A worker rendering a step holds a lease it renews every third of this; a
 # claim whose lease ran out (its worker died) can be taken by another worker.
 STEP_LEASE_SECONDS = env_int("ARTDAG_STEP_LEASE_SECONDS", 60, minimum=3)
-# Longest video or sound a graph step reads or makes.
-MAX_MEDIA_SECONDS = env_int("ARTDAG_MAX_MEDIA_SECONDS", 600, minimum=1)
 # --- Reliability: the sweep and reaper (celery beat), limits, hygiene.
 # Every RUN_SWEEP_INTERVAL seconds celery beat queues runs.tasks.sweep_runs,
 # which (1) queues pending runs whose message never reached the broker,
@@ -257,7 +278,6 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = env_str("ARTDAG_BEAT_SCHEDULE", str(DATA_DIR / "celerybeat-schedule"))
 
-MAX_FRAMES = env_int("ARTDAG_MAX_FRAMES", 1000, minimum=1)
 MAX_RECIPE_BYTES = env_int("ARTDAG_MAX_RECIPE_BYTES", 64 * 1024, minimum=256)
 MAX_ACTIVE_RUNS_PER_USER = env_int("ARTDAG_MAX_ACTIVE_RUNS_PER_USER", 500, minimum=1)
 # DRF throttles, per scope; "N/s|min|hour|day". Generous by default (a
