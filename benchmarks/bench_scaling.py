@@ -12,9 +12,10 @@ would time the single submitting client instead: one POST costs about as
 much as one small render (8d reports that end-to-end figure too).
 
 8b, the per-run overhead: what one worker spends on a run beyond the effect
-itself (decode + invert + encode, timed in-process on the same files): the
+itself (read + invert + write, timed in-process on the same files): the
 median of finished_at - started_at (the task body: claim, fetch rows,
 render, store, index, record provenance) minus the in-process render.
+A small still's plan renders inline, in the one schedule_run task.
 8e reads /proc/stat while the backlog drains: how busy the machine's cores
 were, and so how much room a second worker had. 8g reads each pool
 process's /proc/<pid>/schedstat over the same span: the time it spent on a
@@ -36,6 +37,7 @@ from celery import Celery
 from .common import Row, fmt_ms, log, median, timed
 from .images import png_bytes, synthetic
 from .processes import start_worker
+from .render import renderer
 
 RUNS = 200
 ROUNDS = 5
@@ -193,16 +195,12 @@ def _measure(env, client, inputs: list[list[str]], live: list[list[str]], warm: 
 
 
 def _render_time(env, phases: list[Phase]) -> float:
-    """The median in-process render (decode + invert + encode) of the very
-    files those runs rendered, each once, as a worker meets them."""
-    from engine.recipe import validate_definition
-    from engine.render import render
-
-    definition = validate_definition({"inputs": 1, "steps": [{"effect": "invert", "params": {}}]})
+    """The median in-process render (read + invert + write, benchmarks.render)
+    of the very files those runs rendered, each once, as a worker meets them."""
+    render = renderer("invert", media_type="image/png")
     paths = [env.cache_file(r["inputs"][0]["content_hash"]) for p in phases for r in p.done]
-    render(definition, paths[:1], max_pixels=100_000_000)  # imports, first-call costs
-    return median([timed(lambda path=path: render(definition, [path], max_pixels=100_000_000))
-                   for path in paths])
+    render(paths[0])  # imports, first-call costs
+    return median([timed(lambda path=path: render(path)) for path in paths])
 
 
 def _durability_waits(env, repeats: int = 30) -> tuple[float, float]:
@@ -276,7 +274,7 @@ def run(env, client, runs: int = RUNS) -> list[Row]:
         Row("8b. per-run overhead inside the task (finished_at - started_at - render), median",
             fmt_ms(task_overhead), f"render {fmt_ms(t_render)}", task_overhead / t_render,
             f"< {TARGET_OVERHEAD * 1000:.0f} ms", task_overhead < TARGET_OVERHEAD,
-            note=f"over the {ROUNDS * runs} one-worker runs; render = decode+invert+encode "
+            note=f"over the {ROUNDS * runs} one-worker runs; render = read+invert+write "
                  f"in-process of each of those runs' inputs once, median; with two workers at once {fmt_ms(task_overhead2)}; "
                  f"the span per run with one worker minus the render: {fmt_ms(span_overhead)} "
                  f"(adds the broker and Celery's own bookkeeping)"),

@@ -6,8 +6,8 @@ it completes. The clock runs from the first POST /runs to the moment the
 last run is seen completed. The worker is ONE `celery worker` process with
 prefork --concurrency=2, i.e. two render processes.
 
-Baseline: the same 100 renders done in-process, one after another, by
-engine.render.render from the same PNG files. The ratio is API throughput
+Baseline: the same 100 renders done in-process, one after another, by the
+engine (benchmarks.render) from the same PNG files. The ratio is API throughput
 over serial in-process throughput; the per-run overhead is the worker time a
 run costs beyond its render: wall per run x workers - one render's time.
 """
@@ -22,7 +22,6 @@ from .images import png_bytes, synthetic
 
 RUNS = 100
 SIZE = 64
-MAX_PIXELS = 100_000_000
 
 
 def _warm_workers(client) -> None:
@@ -39,8 +38,7 @@ def _warm_workers(client) -> None:
 
 
 def run(env, client, workers: int, runs: int = RUNS) -> list[Row]:
-    from engine.recipe import validate_definition
-    from engine.render import render
+    from .render import renderer
 
     blobs = [png_bytes(synthetic(SIZE, seed=10_000 + i)) for i in range(runs)]
     if len(set(blobs)) != runs:
@@ -53,10 +51,7 @@ def run(env, client, workers: int, runs: int = RUNS) -> list[Row]:
     for i, blob in enumerate(blobs):
         paths.append(folder / f"small-{i:03d}.png")
         paths[-1].write_bytes(blob)
-    definition = validate_definition({"inputs": 1, "steps": [{"effect": "invert", "params": {}}]})
-
-    def one(path):
-        return render(definition, [path], max_pixels=MAX_PIXELS, input_format="PNG")
+    one = renderer("invert")
 
     def serial():
         for path in paths:
@@ -105,7 +100,7 @@ def run(env, client, workers: int, runs: int = RUNS) -> list[Row]:
             f"workers' own span (first started_at to last finished_at) {span:.2f} s "
             f"= {runs / span:.1f} runs/s")
     return [
-        Row(f"5. {runs} distinct 64x64 invert runs: API+broker+workers vs serial render()",
+        Row(f"5. {runs} distinct 64x64 invert runs: API+broker+workers vs serial render",
             f"{api_rate:.1f} runs/s", f"{serial_rate:.1f} runs/s", api_rate / serial_rate,
             "info", None, note=note),
         Row(f"5b. per-run overhead beyond the render (wall/run x {workers} - render)",

@@ -1,10 +1,18 @@
-"""Rendering a completed run again, bypassing the cache, and comparing hashes."""
+"""Rendering a completed run again, bypassing the cache, and comparing hashes.
+
+A run keeps its plan (runs.graphs), so a reproduction renders that plan
+again, step for step, in a scratch store that holds only the run's sources
+(their bytes copied and hashed again, never trusted by name), and compares
+the delivered output's hash with the one the run recorded.
+"""
 
 from __future__ import annotations
 
 import logging
 import socket
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,13 +21,14 @@ from django.utils import timezone
 
 from cache.models import CacheItem
 from cache import content
-from cache.store import hash_file
-from engine.canonical import sha3_hex
+from engine.dag import execute
+from engine.dag.store import DirectoryStore
 from engine.errors import EngineError
-from engine.render import render
 from l1site.exceptions import DomainError
 from runs import identity
+from runs.graphs import source_hashes, stored_plan
 from runs.models import Run
+from runs.steps import limits
 
 from .models import Reproduction
 
@@ -32,6 +41,10 @@ def _reproducible(run_id: str) -> Run:
     run = run_get(run_id)
     if run.status != Run.Status.COMPLETED:
         raise DomainError(f"run is {run.status}; only completed runs can be reproduced",
+                          code="not_reproducible", status_code=409)
+    if run.plan is None:
+        raise DomainError("this run was rendered before recipes were graphs and kept no plan "
+                          "to render again; submit it again to render it anew",
                           code="not_reproducible", status_code=409)
     return run
 
@@ -77,25 +90,35 @@ def reproduction_request(run_id: str, *, by, queue: bool = True) -> tuple[Reprod
     return reproduction, True
 
 
+class _ScratchStore(DirectoryStore):
+    """A store holding only the run's sources and what the reproduction renders."""
+
+    def bind(self, cache_id: str, path: Path, media_type: str) -> None:
+        """A copy of the file, hashed again and filed under the id the plan
+        reads it by: a source whose bytes rotted under its name renders (or,
+        as its own output, delivers) something else, and so differs."""
+        self._index(cache_id, self.put_file(path, media_type), media_type)
+
+
 def _render_hash(run: Run) -> str:
     """The hash of the run's output rendered afresh: never read from or written to the cache."""
-    if run.plan is not None:
-        from runs.graphs import graph_reproduce_hash
-
-        return graph_reproduce_hash(run)
-    first = CacheItem.objects.get(pk=run.inputs[0]["content_hash"])
-    try:
-        paths = content.ensure_local_many([i["content_hash"] for i in run.inputs])
-    except (content.ContentMissing, content.ContentCorrupt) as exc:
-        raise DomainError(f"an input is no longer in the cache: {exc}") from None
-    rendered = render(run.recipe.definition, paths, max_pixels=settings.MAX_PIXELS,
-                      input_format=first.format)
-    if rendered.passthrough is not None:
-        # The output is the input itself: hash its stored bytes again rather
-        # than trusting the name they are filed under.
-        with open(paths[rendered.passthrough], "rb", buffering=0) as file:
-            return hash_file(file, None)[0]
-    return sha3_hex(rendered.data)
+    plan = stored_plan(run.plan)
+    types = dict(CacheItem.objects.filter(pk__in=source_hashes(run)).values_list(
+        "pk", "media_type"))
+    with tempfile.TemporaryDirectory(prefix="reproduce-") as scratch:
+        store = _ScratchStore(Path(scratch))
+        for content_hash in source_hashes(run):
+            try:
+                path = content.ensure_local(content_hash)
+            except (content.ContentMissing, content.ContentCorrupt):
+                path = None
+            if path is None or content_hash not in types:
+                raise DomainError(f"input {content_hash} is no longer in the cache")
+            store.bind(content_hash, path, types[content_hash])
+        ctx = execute.Context(store, limits=limits(), temp_dir=scratch)
+        delivered = execute.execute(plan, ctx)
+        name = "output" if "output" in delivered else next(iter(delivered))
+        return store.content_hash(delivered[name])
 
 
 def reproduction_perform(reproduction_id: int) -> Reproduction | None:
@@ -115,9 +138,7 @@ def reproduction_perform(reproduction_id: int) -> Reproduction | None:
               "same_software": software["content_hash"] == original_software,
               "finished_at": timezone.now()}
     try:
-        # A graph run keeps its own plan; an effect chain is read from its recipe.
-        if run.plan is None and run.recipe.definition_hash != run.recipe_hash:
-            raise DomainError("the recipe changed after this run was rendered")
+        # The run's own plan, whatever its recipe became since.
         actual = _render_hash(run)
     except (EngineError, DomainError, CacheItem.DoesNotExist) as exc:
         fields.update(status=Reproduction.Status.FAILED, error=str(exc)[:4000])

@@ -5,23 +5,32 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from dashboard.admin_previews import thumbnail_html
-from engine import recipe as engine_recipe
-from engine.errors import EngineError
+from engine.dag.document import RecipeInvalid
+from engine.dag.validate import validate
 from l1site.exceptions import DomainError
 
-from . import services
+from . import graphs, services
 from .models import Recipe, Run
+from .serializers import effect_line
 
 
 class RecipeForm(forms.ModelForm):
+    """The recipe's document, edited as JSON; saved as its latest version."""
+
     class Meta:
         model = Recipe
         fields = ["name", "description", "definition"]
 
     def clean_definition(self):
+        document = self.cleaned_data["definition"]
+        if isinstance(document, dict):
+            # The row's name and description are the document's own.
+            document = {**document, "name": self.cleaned_data.get("name") or (
+                self.instance.name if self.instance.pk else document.get("name")),
+                "description": self.cleaned_data.get("description", "")}
         try:
-            return engine_recipe.validate_definition(self.cleaned_data["definition"])
-        except EngineError as exc:
+            return validate(document)
+        except RecipeInvalid as exc:
             raise forms.ValidationError(str(exc)) from None
 
 
@@ -37,18 +46,25 @@ class RecipeAdmin(admin.ModelAdmin):
         return [*self.readonly_fields, "name"] if obj else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        # Through the domain function, so definition_hash always matches the definition.
-        saved = services.recipe_save(name=obj.name, definition=form.cleaned_data["definition"],
-                                     description=obj.description)
+        # Through the domain function, so the version and its hash always
+        # match the definition.
+        try:
+            version, _ = graphs.recipe_post(form.cleaned_data["definition"], owner=request.user,
+                                            builtin=change)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return
+        saved = version.recipe
         obj.pk, obj.definition_hash = saved.pk, saved.definition_hash
 
     @admin.display(description="inputs")
-    def inputs(self, recipe: Recipe) -> int:
-        return recipe.definition.get("inputs")
+    def inputs(self, recipe: Recipe) -> str:
+        return ", ".join(recipe.definition["dag"]["inputs"])
 
     @admin.display(description="effect chain")
     def chain(self, recipe: Recipe) -> str:
-        return " → ".join(step["effect"] for step in recipe.definition.get("steps", []))
+        line = effect_line(recipe.definition)
+        return " → ".join(step["effect"]["name"] for step in line) if line else "(graph)"
 
 
 @admin.register(Run)
@@ -96,9 +112,13 @@ class RunAdmin(admin.ModelAdmin):
     @admin.action(description="Re-run (same recipe and inputs)")
     def rerun(self, request, queryset):
         for run in queryset:
+            # Runs from before recipes were graphs named their inputs by
+            # reference; theirs bind in order.
+            inputs = ({i["name"]: i["content_hash"] for i in run.inputs} if run.plan is not None
+                      else [i["content_hash"] for i in run.inputs])
             try:
                 again, queued = services.run_submit(
-                    recipe=run.recipe_name, inputs=[i["content_hash"] for i in run.inputs],
+                    recipe=run.recipe_name, inputs=inputs, params=run.params,
                     output_name=run.output_name, owner=request.user)
             except DomainError as exc:
                 self.message_user(request, f"{run.id[:12]}…: {exc.message}", messages.ERROR)
@@ -106,8 +126,8 @@ class RunAdmin(admin.ModelAdmin):
             if queued:
                 self.message_user(request, f"{again.id[:12]}… queued.", messages.SUCCESS)
             else:
-                # Same recipe + same inputs = same run id: a finished or live run
-                # is the answer, not a second render.
+                # Same recipe, inputs and params = same run id: a finished or
+                # live run is the answer, not a second render.
                 self.message_user(request, f"{again.id[:12]}… is already {again.status}; "
                                   "the same request gives the same run.", messages.WARNING)
 

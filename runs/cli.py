@@ -41,4 +41,5 @@ def add_run_arguments(parser) -> None:
     parser.add_argument("inputs", nargs="+",
                         help="hashes or asset names in order, or name=ref (name=a,b for a list)")
     parser.add_argument("--param", action="append", metavar="NAME=VALUE",
-                        help="a graph recipe's parameter (repeatable)")
+                        help="a recipe's parameter, e.g. sigma=2.5 (repeatable; GET /recipes/"
+                             "{name} lists them)")

@@ -12,18 +12,20 @@ from cache.models import CacheItem
 from cache.services import cache_import_local, cache_store_bytes
 from engine.dag import synth
 
-from .builtin import BUILTIN_RECIPES
+from .builtin import builtin_documents
 from .graphs import recipe_post
-from .services import recipe_save
 
 CAT = Path(settings.BASE_DIR) / "assets" / "demo" / "cat.png"
 GRAPH_RECIPES = Path(settings.BASE_DIR) / "engine" / "dag" / "recipes"
 
 
 def seed_builtin_recipes() -> list[str]:
-    for name, spec in BUILTIN_RECIPES.items():
-        recipe_save(name=name, definition=spec["definition"], description=spec["description"])
-    return list(BUILTIN_RECIPES)
+    """The built-in recipes as this code declares them: a new version only
+    where an effect's parameters changed since (migration 0009 made the first)."""
+    documents = builtin_documents()
+    for document in documents.values():
+        recipe_post(document, builtin=True)
+    return list(documents)
 
 
 def seed_graph_recipes() -> list[str]:

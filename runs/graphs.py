@@ -1,15 +1,18 @@
-"""Graph recipes on the server: storing versions, planning and submitting runs.
+"""Recipes on the server: storing versions, planning runs and recording plans.
 
-Rendering the steps is in runs/steps.py. A graph run is planned once, at
-submission: each node becomes a Step row keyed by its cache id (engine.dag.plan),
-shared by every run whose plan holds the same id, so a step two runs share is
-rendered once and a re-run with one parameter changed renders only what changed.
+Every recipe is a graph document (engine.dag); the built-in effect chains
+are graphs too (runs/builtin.py). A run is planned once, at submission: each
+node becomes a Step row keyed by its cache id (engine.dag.plan), shared by
+every run whose plan holds the same id, so a step two runs share is rendered
+once and a re-run with one parameter changed renders only what changed.
+Rendering the steps is in runs/steps.py; submitting in runs/services.py.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from assets.models import Asset
@@ -23,18 +26,23 @@ from engine.dag.validate import validate
 from engine.errors import InvalidParams
 from l1site.exceptions import DomainError, NotFound
 
-from .models import Recipe, RecipeVersion, Run, RunInput, RunStep, Step
-from .services import lock_inputs, refuse_over_active_limit
+from .builtin import CHAINS
+from .inputs import check_sources
+from .models import Recipe, RecipeVersion, Run, RunStep, Step
 
 
-def recipe_post(source, *, owner=None) -> tuple[RecipeVersion, bool]:
+def recipe_post(source, *, owner=None, builtin: bool = False) -> tuple[RecipeVersion, bool]:
     """Validate a recipe document and store it as its name's latest version.
-    Returns (version, created); posting the same document again creates nothing."""
+    Returns (version, created); posting the same document again creates
+    nothing. The built-in recipes' names are kept for them (seed_demo)."""
     try:
         document = validate(source)
     except RecipeInvalid as exc:
         raise DomainError(f"the recipe is not valid: {exc}", code="invalid_recipe",
                           details={"errors": exc.errors}) from None
+    if document["name"] in CHAINS and not builtin:
+        raise DomainError(f"'{document['name']}' is a built-in recipe; choose another name",
+                          code="name_taken", status_code=409)
     size = len(canonical_bytes(document))
     if size > settings.MAX_RECIPE_BYTES:
         raise DomainError(f"recipe is {size} bytes; the limit is {settings.MAX_RECIPE_BYTES}",
@@ -45,11 +53,8 @@ def recipe_post(source, *, owner=None) -> tuple[RecipeVersion, bool]:
     user = owner if getattr(owner, "is_authenticated", False) else None
     with transaction.atomic():
         recipe, _ = Recipe.objects.select_for_update().get_or_create(
-            name=document["name"], defaults={"kind": Recipe.Kind.GRAPH, "definition": document,
+            name=document["name"], defaults={"definition": document,
                                              "definition_hash": content_hash})
-        if recipe.kind != Recipe.Kind.GRAPH:
-            raise DomainError(f"'{recipe.name}' is a built-in effect chain; choose another name",
-                              code="name_taken", status_code=409)
         version, created = RecipeVersion.objects.get_or_create(
             content_hash=content_hash,
             defaults={"recipe": recipe, "document": document, "source": text, "owner": user})
@@ -69,36 +74,52 @@ def recipe_version(name: str, content_hash: str) -> RecipeVersion:
     return version
 
 
-def _resolve(ref: str) -> str:
-    """An asset name to its content hash (hashes are checked in _check_sources)."""
-    asset = Asset.objects.filter(name=ref).first() if isinstance(ref, str) else None
-    if asset is None:
-        raise InvalidParams(f"'{ref}' is neither a 64-hex content hash nor an asset name")
-    return asset.content_id
+class _Resolver:
+    """Asset names to content hashes, remembering which name gave which
+    hash (messages name an input as it was given)."""
 
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
 
-def graph_plan(recipe: Recipe, inputs, params) -> planning.Plan:
-    try:
-        plan = planning.build(recipe.definition, inputs=inputs, params=params, resolve=_resolve)
-    except InvalidParams as exc:
-        raise DomainError(str(exc), code="invalid_run") from None
-    _check_sources(plan)
-    return plan
-
-
-def _check_sources(plan: planning.Plan) -> None:
-    wanted = set()
-    for step in plan.steps:
-        if step.type == "SOURCE" and not step.inputs:
-            wanted.update(step.items if step.items is not None else [step.cache_id])
-    found = dict(CacheItem.objects.filter(pk__in=wanted).values_list("pk", "decode_error"))
-    for content_hash in sorted(wanted):
-        if content_hash not in found:
-            raise DomainError(f"no cached content with hash {content_hash}",
+    def __call__(self, ref) -> str:
+        asset = Asset.objects.filter(name=ref).first() if isinstance(ref, str) else None
+        if asset is None:
+            raise DomainError(f"'{ref}' is neither a 64-hex content hash nor an asset name",
                               code="unknown_input")
-        if found[content_hash]:
-            raise DomainError(f"input {content_hash} cannot be decoded: {found[content_hash]}",
-                              code="undecodable_input")
+        self.names[asset.content_id] = ref
+        return asset.content_id
+
+
+def graph_plan_unchecked(recipe: Recipe, inputs, params) -> tuple[planning.Plan, dict[str, str]]:
+    """The run's plan, its inputs bound and its params applied, before its
+    sources are looked at; and the asset names given, by hash."""
+    resolve = _Resolver()
+    try:
+        plan = planning.build(recipe.definition, inputs=inputs, params=params, resolve=resolve)
+    except InvalidParams as exc:
+        code = exc.code if isinstance(exc, planning.WrongInputs) else "invalid_run"
+        raise DomainError(str(exc), code=code) from None
+    return plan, resolve.names
+
+
+def graph_plan(recipe: Recipe, inputs, params) -> tuple[planning.Plan, dict[str, CacheItem]]:
+    """The run's plan and the cache items its sources read, each checked
+    (runs.inputs): a DomainError names the first input that cannot be used."""
+    plan, names = graph_plan_unchecked(recipe, inputs, params)
+    return plan, check_sources(plan, names)
+
+
+def graph_run_id(recipe: Recipe, plan: planning.Plan) -> str:
+    """The run id: SHA3-256 of the canonical encoding of::
+
+        {"recipe": {"name": ..., "content_hash": <the recipe version's hash>},
+         "outputs": {<output name>: <cache id>, ...}}
+
+    The outputs' cache ids already hash the inputs (in the order the recipe
+    declares them), the params and the code of every step, so equal requests
+    get equal ids and any change gives a new one."""
+    return hash_object({"recipe": {"name": recipe.name, "content_hash": recipe.definition_hash},
+                        "outputs": plan.outputs})
 
 
 def plan_report(plan: planning.Plan) -> dict:
@@ -115,98 +136,77 @@ def plan_report(plan: planning.Plan) -> dict:
     }
 
 
-def _spec(step: planning.Step) -> dict:
+def step_spec(step: planning.Step) -> dict:
+    """What any worker needs to render the step (Step.spec)."""
     return {"node": step.node, "type": step.type, "config": step.config, "inputs": step.inputs,
-            "items": list(step.items) if step.items is not None else None}
+            "items": list(step.items) if step.items is not None else None,
+            "deliver": step.deliver}
 
 
-def _source_row(step: planning.Step) -> Step:
+def plan_json(plan: planning.Plan, items: dict[str, CacheItem]) -> dict:
+    """The plan as a run keeps it (Run.plan). A source's media type rides
+    along, so rendering reads no row to learn how to open it."""
+    def entry(s: planning.Step) -> dict:
+        extra = ({"media_type": items[s.cache_id].media_type}
+                 if s.type == "SOURCE" and not s.inputs and s.cache_id in items else {})
+        return {**step_spec(s), "cache_id": s.cache_id, "deps": list(s.depends_on), **extra}
+
+    return {"steps": [entry(s) for s in plan.steps], "outputs": plan.outputs}
+
+
+def stored_plan(recorded: dict) -> planning.Plan:
+    """A run's recorded plan, as the engine runs it. Plans recorded before
+    outputs were delivered by their own step mark none: their outputs are."""
+    outputs = set(recorded["outputs"].values())
+    return planning.Plan([
+        planning.Step(node=e["node"], type=e["type"], config=e["config"], inputs=e["inputs"],
+                      cache_id=e["cache_id"], depends_on=tuple(e["deps"]),
+                      items=tuple(e["items"]) if e.get("items") is not None else None,
+                      deliver=e.get("deliver", e["cache_id"] in outputs and e["type"] != "SOURCE"))
+        for e in recorded["steps"]], dict(recorded["outputs"]))
+
+
+def _source_row(step: planning.Step, items: dict[str, CacheItem]) -> Step:
     """Sources are done from the start: their bytes are in the cache already
     (a list's manifest is written here)."""
     if step.items is not None:
         data, media_type = list_manifest(list(step.items))
-        item = cache_store_bytes(data, origin=CacheItem.Origin.RENDERED, name=f"{step.node}.json")
+        output = cache_store_bytes(data, origin=CacheItem.Origin.RENDERED,
+                                   name=f"{step.node}.json").pk
     else:
-        item = CacheItem.objects.get(pk=step.cache_id)
-        media_type = item.media_type
-    return Step(cache_id=step.cache_id, type="SOURCE", spec=_spec(step), status=Step.Status.DONE,
-                output=item, media_type=media_type, finished_at=timezone.now())
+        output, media_type = step.cache_id, items[step.cache_id].media_type
+    return Step(cache_id=step.cache_id, type="SOURCE", spec=step_spec(step),
+                status=Step.Status.DONE, output_id=output, media_type=media_type,
+                finished_at=timezone.now())
 
 
-def graph_run_id(recipe: Recipe, plan: planning.Plan) -> str:
-    """The outputs' cache ids already hash inputs (in order), params and code."""
-    return hash_object({"recipe": {"name": recipe.name, "content_hash": recipe.definition_hash},
-                        "outputs": plan.outputs})
-
-
-def graph_submit(*, recipe: Recipe, inputs, params, output_name: str = "",
-                 owner=None) -> tuple[Run, bool]:
-    """Create the run and its steps (or find them), and schedule it after commit."""
-    from .steps import queue_schedule
-
-    plan = graph_plan(recipe, inputs, params)
-    run_id = graph_run_id(recipe, plan)
-    user = owner if getattr(owner, "is_authenticated", False) else None
-    bound = planning._bind_inputs(recipe.definition, inputs)
-    # Each input as the run saw it: a content hash (asset names resolved), or a list of them.
-    resolved = {s.config["name"]: list(s.items) if s.items is not None else
-                (s.inputs[0] if s.inputs else s.cache_id)
-                for s in plan.steps if s.type == "SOURCE" and s.config.get("input")}
-    with transaction.atomic():
-        lock_inputs(sorted({s.cache_id for s in plan.steps if s.type == "SOURCE"
-                             and not s.inputs and s.items is None}
-                            | {i for s in plan.steps if s.items for i in s.items}))
-        if not Run.objects.filter(pk=run_id).exists():
-            refuse_over_active_limit(owner)
-        run, created = Run.objects.get_or_create(id=run_id, defaults={
-            "recipe": recipe, "recipe_name": recipe.name, "recipe_hash": recipe.definition_hash,
-            "inputs": [{"name": name, "content_hash": resolved[name]} for name in bound],
-            "params": params or {}, "owner": user,
-            "output_name": output_name or f"{recipe.name}-{run_id[:12]}",
-            "plan": {"steps": [{**_spec(s), "cache_id": s.cache_id, "deps": list(s.depends_on)}
-                               for s in plan.steps], "outputs": plan.outputs}})
-        if created:
-            _create_steps(run, plan)
-            # Rows per input file: "which runs used this file" (lineage) is an index lookup.
-            RunInput.objects.bulk_create([RunInput(run=run, position=i, content_hash=h)
-                                          for i, h in enumerate(_source_hashes(run))])
-        queued = created or bool(Run.objects.filter(
-            pk=run_id, status__in=[Run.Status.FAILED, Run.Status.CANCELLED]).update(
-            status=Run.Status.PENDING, error="", started_at=None, finished_at=None,
-            cancelled_by=None, queued_at=None))
-        if queued and not created:
-            # A retry resumes: done steps stay done, failed ones are tried again.
-            Step.objects.filter(run_steps__run=run, status=Step.Status.FAILED).update(
-                status=Step.Status.PENDING, error="", attempts=0)
-            run.refresh_from_db()
-        if queued:
-            queue_schedule(run_id)
-    return run, queued
-
-
-def _create_steps(run: Run, plan: planning.Plan) -> None:
-    existing = set(Step.objects.filter(pk__in=[s.cache_id for s in plan.steps])
-                   .values_list("pk", flat=True))
-    for step in plan.steps:
-        if step.cache_id in existing:
-            continue
-        row = _source_row(step) if step.type == "SOURCE" and not step.inputs else Step(
-            cache_id=step.cache_id, type=step.type, spec=_spec(step))
-        try:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            pass  # another run planned the same step at the same moment: share it
-        existing.add(step.cache_id)
+def create_steps(run: Run, plan: planning.Plan, items: dict[str, CacheItem]) -> None:
+    """The plan's Step rows (those no other run made first) and the run's use of each."""
+    lists = [s for s in plan.steps if s.items is not None]
+    known = set(Step.objects.filter(pk__in=[s.cache_id for s in lists]).values_list(
+        "pk", flat=True)) if lists else set()
+    rows = [_source_row(s, items) if s.type == "SOURCE" and not s.inputs else
+            Step(cache_id=s.cache_id, type=s.type, spec=step_spec(s))
+            for s in plan.steps if s.cache_id not in known]
+    # One INSERT: a step another run planned first (even at this very moment) is shared.
+    Step.objects.bulk_create(rows, ignore_conflicts=True)
     RunStep.objects.bulk_create([RunStep(run=run, step_id=s.cache_id, node=s.node)
                                  for s in plan.steps])
 
 
+# A listing's runs with their steps in two queries, not one per run (run_progress).
+STEPS_PREFETCH = Prefetch("run_steps", queryset=RunStep.objects.select_related("step")
+                          .order_by("id"))
+
+
 def run_progress(run: Run) -> dict | None:
-    """Per-step progress of a graph run, for GET /runs/{id}."""
+    """Per-step progress of a run, for GET /runs/{id} (None for runs from
+    before recipes were graphs, which kept no plan)."""
     if run.plan is None:
         return None
-    rows = list(RunStep.objects.filter(run=run).select_related("step").order_by("id"))
+    rows = list(run.run_steps.all()) if "run_steps" in getattr(
+        run, "_prefetched_objects_cache", {}) else list(
+        RunStep.objects.filter(run=run).select_related("step").order_by("id"))
     counts = {"total": len(rows), "done": 0, "cached": 0, "running": 0, "failed": 0,
               "pending": 0}
     items = []
@@ -223,48 +223,7 @@ def run_progress(run: Run) -> dict | None:
     return {**counts, "items": items}
 
 
-
-def _source_hashes(run: Run) -> list[str]:
+def source_hashes(run: Run) -> list[str]:
+    """Every file the run reads, in input order (a list input's members in turn)."""
     refs = [i["content_hash"] for i in run.inputs]
     return [h for ref in refs for h in (ref if isinstance(ref, list) else [ref])]
-
-
-def graph_reproduce_hash(run: Run) -> str:
-    """Render every step of the run again in a scratch store that holds only
-    its sources, and return the delivered output's content hash."""
-    import tempfile
-    from pathlib import Path
-
-    from cache import content
-    from engine.dag import execute
-    from engine.dag.store import DirectoryStore
-
-    with tempfile.TemporaryDirectory(prefix="reproduce-") as scratch:
-        store = DirectoryStore(Path(scratch))
-        steps = [planning.Step(node=e["node"], type=e["type"], config=e["config"],
-                               inputs=e["inputs"], cache_id=e["cache_id"],
-                               depends_on=tuple(e["deps"]),
-                               items=tuple(e["items"]) if e.get("items") is not None else None)
-                 for e in run.plan["steps"]]
-        for step in steps:
-            if step.type == "SOURCE" and not step.inputs and step.items is None:
-                item = CacheItem.objects.filter(pk=step.cache_id).first()
-                try:
-                    path = content.ensure_local(step.cache_id)
-                except (content.ContentMissing, content.ContentCorrupt):
-                    item = None
-                if item is None:
-                    raise DomainError(f"input {step.node} ({step.cache_id}) is no longer in "
-                                      "the cache")
-                store.put(path.read_bytes(), item.media_type)
-        for step in steps:
-            for member in step.items or ():
-                if store.find(member) is None:
-                    item = CacheItem.objects.get(pk=member)
-                    store.put(content.ensure_local(member).read_bytes(), item.media_type)
-        ctx = execute.Context(store, max_pixels=settings.MAX_PIXELS,
-                              max_seconds=float(settings.MAX_MEDIA_SECONDS))
-        plan = planning.Plan(steps, run.plan["outputs"])
-        delivered = execute.execute(plan, ctx)
-        name = "output" if "output" in delivered else next(iter(delivered))
-        return store.content_hash(delivered[name])

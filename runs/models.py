@@ -6,15 +6,17 @@ from assets.models import name_validator
 
 
 class Recipe(models.Model):
-    """A named effect chain. `definition` is validated by engine.recipe and
-    `definition_hash` is the SHA3-256 of its canonical form."""
+    """A named recipe: `definition` is its latest graph document, normalized
+    by engine.dag.validate, and `definition_hash` the SHA3-256 of its
+    canonical form (the RecipeVersion it points at)."""
 
     class Kind(models.TextChoices):
-        CHAIN = "chain"   # {"inputs": N, "steps": [...]}: engine.recipe
-        GRAPH = "graph"   # a recipe document with a dag: engine.dag
+        # Every recipe is a graph document; effect chains were converted to
+        # graphs by migration 0009 (the column stays for the API's "kind").
+        GRAPH = "graph"
 
     name = models.CharField(max_length=128, unique=True, validators=[name_validator])
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CHAIN)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.GRAPH)
     description = models.TextField(blank=True)
     definition = models.JSONField()
     definition_hash = models.CharField(max_length=64)
@@ -30,8 +32,8 @@ class Recipe(models.Model):
 
 class Run(models.Model):
     """A recipe applied to ordered inputs. The primary key is the run id
-    (runs.identity.run_id), so the database itself refuses a second row for
-    the same request however many arrive at once."""
+    (runs.graphs.graph_run_id), so the database itself refuses a second row
+    for the same request however many arrive at once."""
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -50,10 +52,16 @@ class Run(models.Model):
     # [{"name": "cat", "content_hash": "..."}] in the order given.
     inputs = models.JSONField()
     output_name = models.CharField(max_length=255, blank=True)
-    # Graph runs: the run's parameter overrides, its planned steps and, once
-    # done, every named output's content hash.
+    # The run's parameter overrides, its planned steps and, once done, every
+    # named output's content hash. Runs from before recipes were graphs (the
+    # effect chains) have no plan; they stay readable as they were recorded.
     params = models.JSONField(default=dict, blank=True)
     plan = models.JSONField(null=True, blank=True)
+    # A small plan (few steps, small stills or animations) renders all its
+    # steps in one task: claimed whole like a task is (task id, heartbeat,
+    # attempts; the sweep re-queues it if its worker dies), instead of one
+    # task per step under step leases.
+    inline = models.BooleanField(default=False)
     outputs = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)

@@ -4,24 +4,28 @@ PostgreSQL is the source of truth; the broker's messages are only hints. A
 run that is pending with no message (the broker was down at submission, or
 lost its queue on restart), or running with no live worker, is found here by
 the periodic sweep (celery beat -> runs.tasks.sweep_runs) and queued again.
-Workers claim runs with a conditional update that names their task id, so a
-duplicated message never renders a run twice (runs.services.run_render).
+A run rendered in one task (Run.inline) is claimed with a conditional update
+that names the task id, so a duplicated message never renders it twice; a
+run rendered step by step is scheduled again, which is idempotent, and its
+steps carry leases of their own (runs.steps).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from l1site.exceptions import DomainError
+
 from .events import run_event
+from .graphs import create_steps, graph_plan, plan_json
+from .inputs import is_small
 from .models import Run
 
 log = logging.getLogger(__name__)
@@ -31,10 +35,10 @@ SWEEP_BATCH = 500  # per kind per sweep; the next sweep takes the rest
 def run_queue(run_id: str, task_id: str) -> bool:
     """Hand the run's message to the broker and record that it is queued.
     Returns False, leaving the run "not yet queued", if the broker is away."""
-    from .tasks import render_run  # tasks import services, which import us
+    from .tasks import schedule_run  # tasks import steps, which import us
 
     try:
-        render_run.apply_async(args=[run_id], task_id=task_id)
+        schedule_run.apply_async(args=[run_id], task_id=task_id)
     except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types; the sweep retries
         run_event(run_id, "pending", queue="not yet queued", task=task_id, level=logging.WARNING,
                   reason=f"broker unreachable: {type(exc).__name__}: {exc}"[:300])
@@ -43,36 +47,6 @@ def run_queue(run_id: str, task_id: str) -> bool:
         queued_at=timezone.now())
     run_event(run_id, "pending", queue="queued", task=task_id)
     return True
-
-
-@contextmanager
-def heartbeat(run_id: str, task_id: str):
-    """Renew the run's heartbeat_at while the body runs, from a thread of its
-    own (a render spends its time in numpy, not in Python we could interleave).
-    The thread dies with the process, which is the point: a killed worker
-    stops beating and the sweep notices."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(settings.RUN_HEARTBEAT_INTERVAL):
-                try:
-                    Run.objects.filter(pk=run_id, task_id=task_id, status=Run.Status.RUNNING
-                                       ).update(heartbeat_at=timezone.now())
-                except DatabaseError:
-                    # The database restarted under us: reconnect on the next beat.
-                    log.warning("heartbeat of run %s missed: database unavailable", run_id)
-                    connection.close()
-        finally:
-            connection.close()  # this thread's own connection
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id[:12]}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=settings.RUN_HEARTBEAT_INTERVAL + 5)
 
 
 def _requeue(run: Run, *, reason: str, **match) -> bool:
@@ -107,25 +81,61 @@ def _schedule(run_id: str) -> bool:
     return True
 
 
+def _replan(run: Run) -> bool:
+    """A run from before recipes were graphs (an effect chain, no plan) that
+    the upgrade found unfinished: plan it under its recipe, now a graph with
+    the chain's values as its defaults, keep its id and queue it. One whose
+    inputs can no longer be planned fails, saying why."""
+    try:
+        plan, items = graph_plan(run.recipe, [i["content_hash"] for i in run.inputs], {})
+    except DomainError as exc:
+        message = (f"the server was upgraded and could not plan this run again: {exc.message}; "
+                   "submit the run again")
+        if Run.objects.filter(pk=run.pk, plan__isnull=True, status__in=[
+                Run.Status.PENDING, Run.Status.RUNNING]).update(
+                status=Run.Status.FAILED, finished_at=timezone.now(), error=message):
+            run_event(run.pk, "failed", reason=message[:300], by="sweep")
+        return False
+    task_id = str(uuid.uuid4())
+    with transaction.atomic():
+        moved = Run.objects.filter(pk=run.pk, plan__isnull=True, status__in=[
+            Run.Status.PENDING, Run.Status.RUNNING]).update(
+            plan=plan_json(plan, items), inline=is_small(plan, items), status=Run.Status.PENDING,
+            task_id=task_id, queued_at=None, heartbeat_at=None, attempts=0)
+        if moved:
+            create_steps(run, plan, items)
+            transaction.on_commit(lambda: run_queue(run.pk, task_id), robust=True)
+    if moved:
+        run_event(run.pk, "pending", reason="planned again after the upgrade", task=task_id)
+    return bool(moved)
+
+
 def run_sweep() -> dict:
     """One pass of the sweep and reaper. Returns what it did, by kind."""
     now = timezone.now()
-    done = {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0, "scheduled": 0}
+    done = {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0, "scheduled": 0,
+            "replanned": 0}
     fields = ["id", "task_id", "attempts", "started_at", "heartbeat_at", "queued_at"]
+    unfinished = [Run.Status.PENDING, Run.Status.RUNNING]
+
+    # 0. Left unfinished by the upgrade that made every recipe a graph.
+    for run in Run.objects.filter(plan__isnull=True, status__in=unfinished).select_related(
+            "recipe")[:SWEEP_BATCH]:
+        done["replanned"] += _replan(run)
 
     # 1. Never reached the broker (it was down when the run was submitted).
-    # Graph runs (plan set) move step by step, with leases on the steps: they
-    # are nudged by pass 4, not queued or reaped as one task.
-    chains = Run.objects.filter(plan__isnull=True)
-    unqueued = chains.filter(status=Run.Status.PENDING, queued_at__isnull=True,
-                                  created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
+    # Runs rendered step by step move with leases on their steps: they are
+    # nudged by pass 4, not queued or reaped as one task.
+    whole = Run.objects.filter(inline=True)
+    unqueued = whole.filter(status=Run.Status.PENDING, queued_at__isnull=True,
+                            created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
     for run in unqueued.only(*fields)[:SWEEP_BATCH]:
         done["queued"] += _requeue(run, reason="not yet queued", status=Run.Status.PENDING,
                                    queued_at__isnull=True)
 
     # 2. Queued long ago and never claimed: the message may have vanished with
     # a broker restart. A duplicate is harmless (the claim admits one).
-    stale_queued = chains.filter(
+    stale_queued = whole.filter(
         status=Run.Status.PENDING,
         queued_at__lt=now - timedelta(seconds=settings.RUN_REQUEUE_AFTER))
     for run in stale_queued.only(*fields)[:SWEEP_BATCH]:
@@ -136,7 +146,7 @@ def run_sweep() -> dict:
     # killed the render, so nothing recorded it), or no heartbeat.
     hard_limit = settings.CELERY_TASK_TIME_LIMIT
     silent = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
-    stuck = chains.filter(status=Run.Status.RUNNING).filter(
+    stuck = whole.filter(status=Run.Status.RUNNING).filter(
         Q(heartbeat_at__lt=silent) | Q(heartbeat_at__isnull=True, started_at__lt=silent)
         | Q(started_at__lt=now - timedelta(seconds=hard_limit + settings.RUN_HEARTBEAT_INTERVAL)))
     for run in stuck.only(*fields)[:SWEEP_BATCH]:
@@ -149,13 +159,12 @@ def run_sweep() -> dict:
         else:
             done["reaped"] += _requeue(run, reason="worker stopped sending heartbeats",
                                        status=Run.Status.RUNNING)
-    # 4. Graph runs not finished: schedule them again. Scheduling is
-    # idempotent; it queues steps never queued (the broker was away), steps
-    # whose worker died (lease run out), and finishes runs that are done.
-    unfinished = Run.objects.filter(plan__isnull=False,
-                                    status__in=[Run.Status.PENDING, Run.Status.RUNNING],
-                                    created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
-    for run_id in unfinished.values_list("id", flat=True)[:SWEEP_BATCH]:
+    # 4. Runs rendered step by step, not finished: schedule them again.
+    # Scheduling is idempotent; it queues steps never queued (the broker was
+    # away), steps whose worker died (lease run out), and finishes runs that are done.
+    spread = Run.objects.filter(inline=False, plan__isnull=False, status__in=unfinished,
+                                created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
+    for run_id in spread.values_list("id", flat=True)[:SWEEP_BATCH]:
         done["scheduled"] += _schedule(run_id)
     if any(done.values()):
         log.info("sweep: %s", " ".join(f"{k}={v}" for k, v in done.items()))

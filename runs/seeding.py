@@ -79,6 +79,13 @@ def _insert(model, rows: list[dict]) -> None:
         raw.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(temp)))
 
 
+# The media facts a still's row records (engine.probe), for the columns this
+# schema has: every text column is NOT NULL, so COPY must give them all.
+_STILL = {k: v for k, v in {"kind": "still", "duration": 0.0, "video_codec": "",
+                            "audio_codec": ""}.items()
+          if k in {f.name for f in CacheItem._meta.concrete_fields}}
+
+
 def seed_cache_items(count: int, *, batch: int, start: datetime.datetime,
                      progress: Progress = None) -> int:
     rng = random.Random(7)
@@ -94,7 +101,7 @@ def seed_cache_items(count: int, *, batch: int, start: datetime.datetime,
                 original_name=f"seeded-{n:07d}.{media_type.split('/')[1]}",
                 width=width, height=height, frames=1, decode_error="", pinned=False,
                 owner_id=rng.choice(owners).pk,
-                created_at=start + datetime.timedelta(seconds=n)))
+                created_at=start + datetime.timedelta(seconds=n), **_STILL))
         _insert(CacheItem, rows)
         if progress:
             progress(len(rows))
@@ -106,8 +113,7 @@ def seed_runs(count: int, *, items: int, batch: int, start: datetime.datetime,
     """Runs over the first `items` seeded cache items (seed those first)."""
     rng = random.Random(11)
     owners = _owners()
-    recipes = [r for r in Recipe.objects.filter(kind=Recipe.Kind.CHAIN)
-               if r.definition["inputs"] == 1]
+    recipes = [r for r in Recipe.objects.all() if len(r.definition["dag"]["inputs"]) == 1]
     if not recipes or items < 1:
         raise ValueError("runs need single-input recipes (migrate) and seeded cache items")
     for numbers in _batches(count, batch):
@@ -131,7 +137,7 @@ def seed_runs(count: int, *, items: int, batch: int, start: datetime.datetime,
                             "output": {"content_hash": output}} if done else None,
                 task_id=f"seeded-{n}", attempts=0 if status == Run.Status.PENDING else 1,
                 owner_id=rng.choice(owners).pk, cancelled_by_id=None, created_at=created,
-                started_at=started, finished_at=finished, params={}))
+                started_at=started, finished_at=finished, params={}, inline=True))
         _insert(Run, rows)
         if progress:
             progress(len(rows))

@@ -22,11 +22,12 @@ def _check_ref(value) -> None:
 class RunCreateSerializer(serializers.Serializer):
     recipe = serializers.CharField(max_length=128)
     inputs = serializers.JSONField(
-        help_text="content hashes or asset names: a list, in order, or for graph recipes an "
-                  'object of input name to one reference or a list ({"music": "...", '
-                  '"videos": ["...", "..."]})')
+        help_text="content hashes or asset names: a list, bound in the order the recipe "
+                  "declares its inputs, or an object of input name to one reference or a list "
+                  '({"music": "...", "videos": ["...", "..."]})')
     params = serializers.DictField(required=False, default=dict,
-                                   help_text="graph recipes: overrides of the recipe's params")
+                                   help_text="overrides of the recipe's params (GET /recipes/"
+                                             "{name} lists them, with types and ranges)")
     output_name = serializers.CharField(max_length=255, required=False, default="",
                                         allow_blank=True)
 
@@ -59,7 +60,8 @@ class RunSerializer(serializers.ModelSerializer):
         help_text='"not yet queued" (the broker was away; the sweep retries), "queued", '
                   '"rendering (attempt N)", or the final status')
     url = serializers.SerializerMethodField()
-    steps = serializers.SerializerMethodField(help_text="graph runs: progress per step")
+    steps = serializers.SerializerMethodField(help_text="progress per step (null for runs "
+                                                        "from before recipes were graphs)")
     reproductions = serializers.SerializerMethodField()
     publication = serializers.SerializerMethodField()
 
@@ -91,34 +93,55 @@ class RunSerializer(serializers.ModelSerializer):
             return None
 
 
+def effect_line(document: dict) -> list[dict] | None:
+    """The effects of a recipe that is a line of effects (the built-ins), in
+    order, each with its params at the recipe's defaults; None for any other graph."""
+    dag = document["dag"]
+    nodes = {n["id"]: n for n in dag["nodes"]}
+    if len(dag["output"]) != 1:
+        return None
+    defaults = {name: p["default"] for name, p in document["params"].items()}
+    line, node = [], nodes[next(iter(dag["output"].values()))]
+    while node["type"] == "EFFECT":
+        line.insert(0, node)
+        inputs = [nodes[i] for i in node["inputs"]]
+        if all(i["type"] == "SOURCE" for i in inputs):
+            break
+        if len(inputs) != 1:
+            return None
+        node = inputs[0]
+    if not line or node["type"] != "EFFECT":
+        return None
+    return [{"effect": effects.effect_info(effects.get_effect(n["config"]["effect"])),
+             "params": {k: defaults[v["param"]] if isinstance(v, dict) and "param" in v else v
+                        for k, v in n["config"]["params"].items()}} for n in line]
+
+
 class RecipeSerializer(serializers.ModelSerializer):
-    inputs = serializers.SerializerMethodField(
-        help_text="chains: how many inputs; graphs: the input names, in order")
+    inputs = serializers.SerializerMethodField(help_text="the input names, in the order a "
+                                                         "list of inputs binds to them")
     output_format = serializers.SerializerMethodField()
-    steps = serializers.SerializerMethodField(help_text="chains: the effect chain")
-    document = serializers.SerializerMethodField(help_text="graphs: the normalized recipe")
+    steps = serializers.SerializerMethodField(
+        help_text="a recipe that is a line of effects (the built-ins): the effects in order, "
+                  "with their params at the recipe's defaults; null for other graphs")
+    document = serializers.SerializerMethodField(help_text="the normalized recipe")
 
     class Meta:
         model = Recipe
         fields = ["name", "kind", "description", "definition_hash", "inputs", "output_format",
                   "steps", "document", "created_at", "updated_at"]
 
-    def get_inputs(self, recipe: Recipe) -> int | list[str]:
-        if recipe.kind == Recipe.Kind.GRAPH:
-            return recipe.definition["dag"]["inputs"]
-        return recipe.definition["inputs"]
+    def get_inputs(self, recipe: Recipe) -> list[str]:
+        return recipe.definition["dag"]["inputs"]
 
     def get_output_format(self, recipe: Recipe) -> str | None:
         return recipe.definition.get("output_format")
 
     def get_steps(self, recipe: Recipe) -> list[dict] | None:
-        if recipe.kind == Recipe.Kind.GRAPH:
-            return None
-        return [{"effect": effects.effect_info(effects.get_effect(step["effect"])),
-                 "params": step["params"]} for step in recipe.definition["steps"]]
+        return effect_line(recipe.definition)
 
-    def get_document(self, recipe: Recipe) -> dict | None:
-        return recipe.definition if recipe.kind == Recipe.Kind.GRAPH else None
+    def get_document(self, recipe: Recipe) -> dict:
+        return recipe.definition
 
 
 class RecipeDetailSerializer(RecipeSerializer):

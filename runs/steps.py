@@ -1,56 +1,94 @@
-"""Rendering graph runs: scheduling ready steps and rendering one step.
+"""Rendering runs: a small plan in one task, a longer one step by step.
 
-``schedule(run_id)`` looks at a run's steps and queues a ``render_step`` task
-for each step whose inputs are done, so independent branches render on as
-many workers as there are. A worker claims a step with a conditional update
-that sets a lease, renews the lease while it renders, stores the result in
-the cache and then schedules every run waiting on the step. A run completes
-when its outputs are done (moving pictures delivered as MP4), and fails,
-naming the step, when one of its steps fails.
+A run's plan is fixed at submission (runs.graphs): each node a Step row keyed
+by its cache id, shared by every run whose plan holds the same id.
+
+* A small plan (runs.inputs.is_small: a few steps over small stills or
+  animations) renders inline. ``schedule`` claims the run whole, as a task
+  claims its work: one conditional ``UPDATE ... RETURNING`` that names its
+  task id and reads back the row and the owner's name, a heartbeat renewed
+  between its steps, attempts counted (the sweep re-queues it if its worker
+  dies). It renders every step not yet done in order in this process, then
+  records the outputs' index rows, the steps and the run's completion in
+  one transaction: a small still costs about what one render task always
+  did (BENCHMARKS.md 8b), instead of a task per step and one more per
+  schedule.
+* A longer one spreads: ``schedule`` queues a ``render_step`` task for each
+  step whose inputs are done, so independent branches render on as many
+  workers as there are. A worker claims a step with a conditional update
+  that sets a lease, renews the lease while it renders, stores the result
+  in the cache and then schedules every run waiting on the step.
+
+An output is delivered by its own step (engine.dag.plan: an MP4, the
+input's image format, a WAV). A run completes when its outputs are done,
+and fails, naming the step, when one of its steps fails.
 """
 
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 import socket
 import threading
+import time
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
+from django.contrib.auth import get_user_model
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.services import actor_handle
-from cache.models import CacheItem
-from cache.services import cache_store_bytes
+from accounts.services import username_handle
 from cache import content
+from cache.models import CacheItem
+from cache.services import cache_describe
+from cache.store import adopt_file
+from cache.thumbs import thumbnails_queue
 from engine.dag import execute, plan as planning
-from engine.errors import EngineError
+from engine.errors import EngineError, TooLarge
+from engine.limits import Limits
 from l1site.exceptions import DomainError
 from provenance.services import sign
 
 from . import identity
+from .events import run_event
+from .graphs import stored_plan
 from .models import Run, RunStep, Step
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {"video/x-matroska": ".mkv", "video/mp4": ".mp4", "audio/wav": ".wav",
-              "image/png": ".png", "application/json": ".json",
+              "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif",
+              "image/webp": ".webp", "application/json": ".json",
               "application/vnd.artdag.list+json": ".json"}
+def limits() -> Limits:
+    return Limits(max_frame_pixels=settings.MAX_FRAME_PIXELS,
+                  max_seconds=float(settings.MAX_MEDIA_SECONDS))
+
+
+_temp_ready: set[Path] = set()
+
+
+def temp_dir() -> Path:
+    """Where steps write their files: beside the cache, so taking a file
+    over is a rename (cache.store.adopt_file)."""
+    folder = settings.CACHE_DIR / "tmp"
+    if folder not in _temp_ready:
+        folder.mkdir(parents=True, exist_ok=True)
+        _temp_ready.add(folder)
+    return folder
 
 
 def queue_schedule(run_id: str) -> None:
-    """Schedule the run after commit. If the broker is away the run stays
-    pending, "not yet queued", until the sweep schedules it."""
+    """Schedule the run after commit (a step it waits on is done). If the
+    broker is away the sweep schedules it."""
     from .tasks import schedule_run
 
-    def send() -> None:
-        schedule_run.delay(run_id)
-        Run.objects.filter(pk=run_id, queued_at__isnull=True).update(queued_at=timezone.now())
-
-    transaction.on_commit(send, robust=True)
+    transaction.on_commit(lambda: schedule_run.delay(run_id), robust=True)
 
 
 def _queue_steps(cache_ids: list[str]) -> None:
@@ -60,13 +98,38 @@ def _queue_steps(cache_ids: list[str]) -> None:
         transaction.on_commit(lambda c=cache_id: render_step.delay(c), robust=True)
 
 
-class CacheStore:
-    """engine.dag's store interface over the content-addressed cache."""
+@dataclass
+class _Saved:
+    cache_id: str
+    content_hash: str
+    size: int
+    fields: dict
+    media_type: str
+    name: str
+    step: planning.Step | None
 
-    def __init__(self, run_id: str | None):
-        self.run_id = run_id
+
+class CacheStore:
+    """engine.dag's store interface over the content-addressed cache.
+
+    ``known``: cache id -> (content hash, media type) already at hand (a
+    run's sources, steps done), so finding them reads no row. ``defer``
+    keeps the index rows and step updates of what it saves for ``flush``,
+    which the inline render calls in the transaction that completes the run.
+    """
+
+    def __init__(self, run_id: str | None, *, owner_id: int | None = None,
+                 output_name: str = "", known: dict | None = None, defer: bool = False):
+        self.run_id, self.owner_id, self.output_name = run_id, owner_id, output_name
+        self.known = dict(known or {})
+        self.defer = defer
+        self.saved: list[_Saved] = []
+        self.new_items: list[CacheItem] = []
 
     def find(self, cache_id: str):
+        if cache_id in self.known:
+            content_hash, media_type = self.known[cache_id]
+            return content.ensure_local(content_hash), media_type
         step = Step.objects.filter(pk=cache_id, status=Step.Status.DONE).first()
         # From this host's cache, or fetched from the shared store and verified.
         if step is not None:
@@ -74,41 +137,300 @@ class CacheStore:
         item = CacheItem.objects.filter(pk=cache_id).first()
         return (content.ensure_local(item.pk), item.media_type) if item else None
 
-    def save(self, cache_id: str, data: bytes, media_type: str, step) -> None:
+    def save_file(self, cache_id: str, path, media_type: str, step) -> None:
+        """Take the step's file over: into the content store under its hash,
+        indexed, and the step marked done (now, or at ``flush``)."""
+        size = os.path.getsize(path)
+        if size > settings.MAX_OUTPUT_BYTES:
+            raise TooLarge(f"step '{getattr(step, 'node', cache_id)}' wrote {size} bytes; the "
+                           f"limit is {settings.MAX_OUTPUT_BYTES} bytes per file")
+        content_hash, size = adopt_file(path)
         node = step.node if step is not None else "output"
-        item = cache_store_bytes(data, origin=CacheItem.Origin.RENDERED,
-                                 name=f"{node}{EXTENSIONS.get(media_type, '')}")
-        spec = ({"node": step.node, "type": step.type, "config": step.config,
-                 "inputs": step.inputs, "items": None} if step is not None
-                else {"type": "DELIVER"})
-        provenance = {"run_id": self.run_id, "node": node, "cache_id": cache_id,
-                      "type": spec["type"], "config": spec.get("config"),
-                      "inputs": spec.get("inputs"), "rendered_at": timezone.now().isoformat(),
-                      "rendered_by": settings.L1_ACTOR,
-                      # Which worker process: shows the steps of one run spread over workers.
-                      "worker": f"{socket.gethostname()}:{os.getpid()}",
-                      "software": identity.software()["content_hash"],
-                      "hardware": identity.hardware()["content_hash"]}
-        # Nested steps (a MAP's sub-graph) have no row yet; others do.
-        Step.objects.update_or_create(cache_id=cache_id, defaults={
-            "type": spec["type"], "spec": spec, "status": Step.Status.DONE, "output": item,
-            "media_type": media_type, "provenance": provenance, "error": "",
-            "finished_at": timezone.now()})
+        extension = EXTENSIONS.get(media_type) or mimetypes.guess_extension(media_type) or ""
+        name = (self.output_name if getattr(step, "deliver", False) and self.output_name
+                else node) + extension
+        # Reads the header and uploads to a shared store: outside any transaction.
+        fields = cache_describe(content_hash, name, rendered=True)
+        self.known[cache_id] = (content_hash, media_type)
+        self.saved.append(_Saved(cache_id, content_hash, size, fields, media_type, name, step))
+        if not self.defer:
+            with transaction.atomic():
+                self.flush()
+
+    def _provenance(self, saved: _Saved) -> dict:
+        step = saved.step
+        return {"run_id": self.run_id, "node": step.node if step else "output",
+                "cache_id": saved.cache_id, "type": step.type if step else None,
+                "config": step.config if step else None, "inputs": step.inputs if step else None,
+                "rendered_at": timezone.now().isoformat(), "rendered_by": settings.L1_ACTOR,
+                # Which worker process: shows the steps of one run spread over workers.
+                "worker": f"{socket.gethostname()}:{os.getpid()}",
+                "software": identity.software()["content_hash"],
+                "hardware": identity.hardware()["content_hash"]}
+
+    def flush(self) -> None:
+        """Index what was saved and mark its steps done (in the caller's transaction)."""
+        if not self.saved:
+            return
+        now = timezone.now()
+        items = [CacheItem(content_hash=s.content_hash, size=s.size,
+                           origin=CacheItem.Origin.RENDERED, original_name=s.name[:255],
+                           owner_id=self.owner_id, **s.fields) for s in self.saved]
+        # One INSERT ... ON CONFLICT DO NOTHING: bytes indexed before keep their row.
+        CacheItem.objects.bulk_create(items, ignore_conflicts=True)
+        for saved in self.saved:
+            fields = {"status": Step.Status.DONE, "output_id": saved.content_hash,
+                      "media_type": saved.media_type, "provenance": self._provenance(saved),
+                      "error": "", "finished_at": now}
+            if not Step.objects.filter(pk=saved.cache_id).update(**fields):
+                # A MAP's inner steps have no row until they are done.
+                step = saved.step
+                spec = {"node": step.node, "type": step.type, "config": step.config,
+                        "inputs": step.inputs, "items": None, "deliver": False}
+                Step.objects.bulk_create([Step(cache_id=saved.cache_id, type=step.type,
+                                               spec=spec, **fields)], ignore_conflicts=True)
+        self.new_items += items
+        self.saved = []
+
+    def queue_thumbnails(self) -> None:
+        for item in self.new_items:
+            thumbnails_queue(item)  # after commit; for bytes indexed before, a no-op task
+        self.new_items = []
 
 
-def schedule(run_id: str) -> None:
-    """Queue the run's ready steps; finish or fail the run when it can."""
-    run = Run.objects.filter(pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]).first()
+def _context(store: CacheStore) -> execute.Context:
+    return execute.Context(store, limits=limits(), temp_dir=temp_dir())
+
+
+def _failure(exc: BaseException, where: str) -> str:
+    """A step's failure as a user reads it."""
+    if isinstance(exc, (EngineError, DomainError)):
+        return str(exc)
+    if isinstance(exc, (content.ContentMissing, content.ContentCorrupt,
+                        content.StoreUnavailable)):
+        return f"input unavailable: {exc}"
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return f"stopped: over the time limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s"
+    if isinstance(exc, OSError):
+        # A full disk or an unreadable input: the writer's temp file is gone
+        # with the step, so nothing partial is left in the cache.
+        return f"failed writing or reading the cache: {exc}"
+    log.error("%s failed", where, exc_info=exc)
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _with_db_retry(action, *, tries: int = 8):
+    """Run a database step, reconnecting through a database restart: a render
+    that took minutes is worth waiting a few seconds for PostgreSQL to return."""
+    for attempt in range(tries):
+        try:
+            return action()
+        except (OperationalError, InterfaceError):
+            if attempt == tries - 1:
+                raise
+            log.warning("database unavailable; reconnecting (try %d of %d)", attempt + 2, tries)
+            connection.close()
+            time.sleep(min(0.5 * 2 ** attempt, 10))
+
+
+# --- the run: scheduling, completing, failing --------------------------------
+
+def _finish(run_id: str, status: str, *, task_id: str | None = None, **fields) -> bool:
+    """Record the end of a run if it is still unfinished (and, for an inline
+    run, still held by this task: one cancelled or re-queued meanwhile is
+    left alone)."""
+    runs = Run.objects.filter(pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING])
+    if task_id is not None:
+        runs = runs.filter(status=Run.Status.RUNNING, task_id=task_id)
+    finished = bool(runs.update(status=status, finished_at=timezone.now(), **fields))
+    if finished and status == Run.Status.FAILED:
+        run_event(run_id, "failed", task=task_id or "-", reason=fields.get("error", "")[:300])
+    return finished
+
+
+def _provenance(run: Run, outputs: dict[str, str], steps: list[dict], owner: str | None) -> dict:
+    """The run's record, signed by the server when it completes."""
+    first = outputs.get("output") or next(iter(outputs.values()))
+    software, hardware = identity.software(), identity.hardware()
+    return {
+        "run_id": run.id,
+        **({"task_id": run.task_id} if run.inline else {}),
+        "rendered_at": timezone.now().isoformat(),
+        # The actor who asked for the run; the server's own for system work.
+        "rendered_by": username_handle(owner),
+        "requested_by": owner,
+        "recipe": {"name": run.recipe_name, "content_hash": run.recipe_hash},
+        "inputs": run.inputs,
+        "params": run.params,
+        "output": {"name": run.output_name, "content_hash": first},
+        "outputs": outputs,
+        "steps": sorted(steps, key=lambda s: s["node"]),
+        "infrastructure": {
+            "software": {"name": software["name"], "content_hash": software["content_hash"]},
+            "hardware": {"name": hardware["name"], "content_hash": hardware["content_hash"]},
+        },
+    }
+
+
+class HeldElsewhere(Exception):
+    """This delivery's inline run is held by a worker that still sends
+    heartbeats: either a duplicate of a live message, or a redelivery that
+    came back before its dead worker's heartbeat went stale. Try again later."""
+
+
+def _claim_sql(condition: str) -> str:
+    """UPDATE ... RETURNING (which the ORM's update() cannot do): claim an
+    inline run and read back, in the same statement, all its render needs
+    from the database: the row (its plan and inputs), the username of who
+    asked (the provenance record) and how many of its steps are done (its
+    sources, unless some other run rendered a step already, which then
+    needs reading)."""
+    quote = connection.ops.quote_name
+    run, step, used = (quote(m._meta.db_table) for m in (Run, Step, RunStep))
+    user_model = get_user_model()._meta
+    user, username = quote(user_model.db_table), quote(user_model.get_field("username").column)
+    return (f"UPDATE {run} SET status = %s, started_at = %s, heartbeat_at = %s, "
+            f"attempts = attempts + 1, task_id = %s WHERE id = %s AND {quote('inline')} = %s "
+            f"AND {condition} RETURNING *, "
+            f"(SELECT {username} FROM {user} WHERE {user}.id = {run}.owner_id) AS owner_username, "
+            f"(SELECT COUNT(*) FROM {used} JOIN {step} ON {step}.cache_id = {used}.step_id "
+            f"WHERE {used}.run_id = {run}.id AND {step}.status = '{Step.Status.DONE}') "
+            "AS steps_done")
+
+
+def _claim(run_id: str, task_id: str, condition: str, *extra) -> Run | None:
+    at = connection.ops.adapt_datetimefield_value(timezone.now())  # as the ORM would store it
+    claimed = Run.objects.raw(_claim_sql(condition),
+                              [Run.Status.RUNNING, at, at, task_id, run_id, True, *extra])
+    return next(iter(claimed), None)
+
+
+def schedule(run_id: str, *, task_id: str = "") -> None:
+    """Move the run on: render an inline run here, or queue a spread run's
+    ready steps; finish or fail the run when it can. Idempotent: a duplicate
+    message finds the run taken, or nothing new to do.
+
+    An inline run is anyone's while pending; once running, only the same
+    message redelivered (its task id) may take it over, once the holder's
+    heartbeat is stale (its worker died). Raises HeldElsewhere for that
+    message while the heartbeat is fresh."""
+    run = _claim(run_id, task_id, "status = %s", Run.Status.PENDING)
+    if run is not None:
+        _render_inline(run, task_id)
+        return
+    run = Run.objects.select_related("owner").filter(
+        pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]).first()
     if run is None or run.plan is None:
         return
+    if not run.inline:
+        _schedule_spread(run)
+        return
+    if run.task_id != task_id or run.status != Run.Status.RUNNING:
+        run_event(run_id, "skipped", task=task_id or "-", reason="held by another delivery")
+        return
+    stale = connection.ops.adapt_datetimefield_value(
+        timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT))
+    run = _claim(run_id, task_id,
+                 "status = %s AND task_id = %s AND (heartbeat_at < %s OR heartbeat_at IS NULL)",
+                 Run.Status.RUNNING, task_id, stale)
+    if run is None:
+        raise HeldElsewhere(run_id)
+    _render_inline(run, task_id)
+
+
+def _render_inline(run: Run, task_id: str) -> None:
+    run_event(run.id, "running", task=task_id, attempt=run.attempts, inline=1)
+    if run.attempts > settings.MAX_RENDER_ATTEMPTS:
+        # Each earlier delivery died with its worker (the message came back
+        # through reject_on_worker_lost): an input that kills workers must not
+        # loop forever.
+        _finish(run.id, Run.Status.FAILED, task_id=task_id, error=(
+            f"gave up after {settings.MAX_RENDER_ATTEMPTS} attempts: the worker rendering "
+            "this run stopped each time (out of memory, or killed)"))
+        return
+    plan = stored_plan(run.plan)
+    sources = {e["cache_id"]: (e["cache_id"], e["media_type"]) for e in run.plan["steps"]
+               if "media_type" in e}
+    work = [s for s in plan.steps if s.type != "SOURCE" or s.inputs]
+    # Only the sources done (the claim counted): nothing to read, all to render.
+    rows = {} if run.steps_done == len(plan.steps) - len(work) else {
+        row.pk: row for row in Step.objects.filter(pk__in=[s.cache_id for s in work])}
+    done = {pk: (row.output_id, row.media_type) for pk, row in rows.items()
+            if row.status == Step.Status.DONE}
+    store = CacheStore(run.id, owner_id=run.owner_id, output_name=run.output_name,
+                       known={**sources, **done}, defer=True)
+    ctx = _context(store)
+    # The claim set the heartbeat; it is renewed between steps. A small
+    # plan's steps take milliseconds to seconds, far less than the sweep's
+    # RUN_HEARTBEAT_TIMEOUT, so no thread need beat beside them (starting and
+    # joining one cost a small still's render more than the render itself
+    # on a busy host).
+    beaten = time.monotonic()
+    try:
+        for step in work:
+            if step.cache_id in done:
+                continue
+            if time.monotonic() - beaten > settings.RUN_HEARTBEAT_INTERVAL:
+                Run.objects.filter(pk=run.id, task_id=task_id, status=Run.Status.RUNNING).update(
+                    heartbeat_at=timezone.now())
+                beaten = time.monotonic()
+            _run_inline_step(run, task_id, step, ctx, store)
+    except _StepFailed:
+        return
+    outputs = {name: store.known.get(cache_id, (cache_id,))[0]
+               for name, cache_id in plan.outputs.items()}
+    steps = [{"node": s.node, "type": s.type, "cache_id": s.cache_id,
+              "output": store.known.get(s.cache_id, (s.cache_id,))[0]} for s in plan.steps]
+    record = sign(_provenance(run, outputs, steps, run.owner_username))
+    first = outputs.get("output") or next(iter(outputs.values()))
+
+    def write() -> bool:
+        with transaction.atomic():
+            store.flush()
+            return _finish(run.id, Run.Status.COMPLETED, task_id=task_id, output_id=first,
+                           outputs=outputs, error="", provenance=record)
+
+    # The files are stored once; only the database writes are retried.
+    if _with_db_retry(write):
+        run_event(run.id, "completed", task=task_id, output=first, attempt=run.attempts)
+    else:
+        run_event(run.id, "discarded", task=task_id, reason="cancelled or re-queued meanwhile")
+    store.queue_thumbnails()  # off the run's time, after its completion is on record
+
+
+class _StepFailed(Exception):
+    pass
+
+
+def _run_inline_step(run: Run, task_id: str, step: planning.Step, ctx: execute.Context,
+                     store: CacheStore) -> None:
+    try:
+        execute.run_step(step, ctx)
+    except Exception as exc:  # noqa: BLE001 - recorded on the step and the run
+        message = _failure(exc, f"step {step.cache_id} of run {run.id}")
+
+        def write() -> None:
+            with transaction.atomic():
+                store.flush()  # what rendered before it stays done: a retry resumes there
+                Step.objects.filter(pk=step.cache_id).exclude(status=Step.Status.DONE).update(
+                    status=Step.Status.FAILED, error=message[:4000], finished_at=timezone.now(),
+                    attempts=F("attempts") + 1)
+                _finish(run.id, Run.Status.FAILED, task_id=task_id,
+                        error=f"step '{step.node}' ({step.type}) failed: {message}"[:4000])
+
+        _with_db_retry(write)
+        store.queue_thumbnails()
+        raise _StepFailed from exc
+
+
+def _schedule_spread(run: Run) -> None:
     rows = {rs.node: rs.step for rs in RunStep.objects.filter(run=run).select_related("step")}
     failed = [(node, step) for node, step in rows.items() if step.status == Step.Status.FAILED]
     if failed:
         node, step = sorted(failed)[0]
-        _finish(run_id, Run.Status.FAILED,
-                error=f"step '{node}' ({step.type}) failed: {step.error}")
+        _finish(run.id, Run.Status.FAILED, error=f"step '{node}' ({step.type}) failed: {step.error}")
         return
-    Run.objects.filter(pk=run_id, status=Run.Status.PENDING).update(
+    Run.objects.filter(pk=run.id, status=Run.Status.PENDING).update(
         status=Run.Status.RUNNING, started_at=timezone.now())
     ready = []
     now = timezone.now()
@@ -120,68 +442,23 @@ def schedule(run_id: str) -> None:
         if step.status != Step.Status.DONE and not held and all(
                 rows[d].status == Step.Status.DONE for d in entry["deps"]):
             ready.append(step.cache_id)
-    outputs, waiting = {}, False
-    for name, cache_id in run.plan["outputs"].items():
-        step = next(s for s in rows.values() if s.cache_id == cache_id)
-        if step.status != Step.Status.DONE:
-            waiting = True
-        elif step.media_type == "video/x-matroska":
-            # Moving pictures are delivered as MP4: one more step.
-            target = _delivery_step(run, name, cache_id, rows)
-            if target.status == Step.Status.DONE:
-                outputs[name] = target.output_id
-            else:
-                waiting = True
-                ready.append(target.cache_id)
-        else:
-            outputs[name] = step.output_id
-    if not waiting:
-        _complete(run, outputs, rows)
-    else:
+    by_id = {step.cache_id: step for step in rows.values()}
+    outputs = {name: by_id[cache_id].output_id for name, cache_id in run.plan["outputs"].items()
+               if by_id[cache_id].status == Step.Status.DONE}
+    if len(outputs) < len(run.plan["outputs"]):
         _queue_steps(ready)
-
-
-def _delivery_step(run: Run, name: str, cache_id: str, rows: dict) -> Step:
-    node = f"deliver:{name}"
-    if node in rows:
-        return rows[node]
-    step, _ = Step.objects.get_or_create(
-        cache_id=execute.delivery_id(cache_id),
-        defaults={"type": "DELIVER", "spec": {"node": node, "type": "DELIVER",
-                                              "inputs": [cache_id]}})
-    RunStep.objects.get_or_create(run=run, node=node, defaults={"step": step})
-    return step
-
-
-def _finish(run_id: str, status: str, **fields) -> bool:
-    return bool(Run.objects.filter(
-        pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING]).update(
-        status=status, finished_at=timezone.now(), **fields))
-
-
-def _complete(run: Run, outputs: dict[str, str], rows: dict[str, Step]) -> None:
+        return
+    steps = [{"node": node, "type": step.type, "cache_id": step.cache_id,
+              "output": step.output_id} for node, step in rows.items()]
+    owner = run.owner.username if run.owner else None
+    record = sign(_provenance(run, outputs, steps, owner))
     first = outputs.get("output") or next(iter(outputs.values()))
-    software, hardware = identity.software(), identity.hardware()
-    provenance = {
-        "run_id": run.id,
-        "rendered_at": timezone.now().isoformat(),
-        "rendered_by": actor_handle(run.owner),
-        "requested_by": run.owner.username if run.owner else None,
-        "recipe": {"name": run.recipe_name, "content_hash": run.recipe_hash},
-        "inputs": run.inputs,
-        "params": run.params,
-        "output": {"name": run.output_name, "content_hash": first},
-        "outputs": outputs,
-        "steps": [{"node": node, "type": step.type, "cache_id": step.cache_id,
-                   "output": step.output_id} for node, step in sorted(rows.items())],
-        "infrastructure": {
-            "software": {"name": software["name"], "content_hash": software["content_hash"]},
-            "hardware": {"name": hardware["name"], "content_hash": hardware["content_hash"]},
-        },
-    }
-    _finish(run.id, Run.Status.COMPLETED, output_id=first, outputs=outputs, error="",
-            provenance=sign(provenance))
+    if _finish(run.id, Run.Status.COMPLETED, output_id=first, outputs=outputs, error="",
+               provenance=record):
+        run_event(run.id, "completed", output=first)
 
+
+# --- one step, on any worker (a spread run's) ---------------------------------
 
 class _Lease(threading.Thread):
     """Renews a step's lease while its render runs."""
@@ -243,16 +520,8 @@ def render(cache_id: str, *, owner: str) -> float | None:
     lease.start()
     try:
         _execute(step)
-    except (EngineError, DomainError) as exc:
-        _fail_step(cache_id, owner, str(exc))
-    except (content.ContentMissing, content.ContentCorrupt, content.StoreUnavailable) as exc:
-        _fail_step(cache_id, owner, f"input unavailable: {exc}")
-    except SoftTimeLimitExceeded:
-        _fail_step(cache_id, owner, f"stopped: over the time limit of "
-                                    f"{settings.CELERY_TASK_SOFT_TIME_LIMIT} s")
-    except Exception as exc:  # noqa: BLE001 - record it on the step, never leave it running
-        log.exception("step %s failed", cache_id)
-        _fail_step(cache_id, owner, f"internal error: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - recorded on the step, never left running
+        _fail_step(cache_id, owner, _failure(exc, f"step {cache_id}"))
     finally:
         lease.stop.set()
         lease.join()
@@ -261,16 +530,13 @@ def render(cache_id: str, *, owner: str) -> float | None:
 
 
 def _execute(step: Step) -> None:
-    first_run = RunStep.objects.filter(step=step).order_by("id").values_list(
-        "run_id", flat=True).first()
-    ctx = execute.Context(CacheStore(first_run), max_pixels=settings.MAX_PIXELS,
-                          max_seconds=float(settings.MAX_MEDIA_SECONDS))
+    first = RunStep.objects.filter(step=step).order_by("id").values_list(
+        "run_id", "run__owner_id", "run__output_name").first() or (None, None, "")
+    store = CacheStore(first[0], owner_id=first[1], output_name=first[2])
     spec = step.spec
-    if spec["type"] == "DELIVER":
-        execute.deliver(spec["inputs"][0], ctx)
-        return
     items = spec.get("items")
     execute.run_step(planning.Step(
         node=spec["node"], type=spec["type"], config=spec["config"], inputs=spec["inputs"],
-        cache_id=step.cache_id, items=tuple(items) if items is not None else None), ctx)
-
+        cache_id=step.cache_id, items=tuple(items) if items is not None else None,
+        deliver=spec.get("deliver", False)), _context(store))
+    store.queue_thumbnails()

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import recovery, services, steps
+from . import recovery, steps
 
 
 @shared_task(
@@ -16,26 +16,21 @@ from . import recovery, services, steps
     retry_backoff=True,
     max_retries=5,
 )
-def render_run(self, run_id: str) -> str | None:
+def schedule_run(self, run_id: str) -> None:
+    """Move a run on: render a small plan here, or queue a long one's ready steps."""
     try:
-        return services.run_render(run_id, task_id=self.request.id)
-    except services.HeldElsewhere:
+        steps.schedule(run_id, task_id=self.request.id or "")
+    except steps.HeldElsewhere:
         # Our own message came back while the run's heartbeat is still fresh:
         # look again once a dead holder's heartbeat would have gone stale.
         raise self.retry(countdown=settings.RUN_HEARTBEAT_TIMEOUT + 1, max_retries=None) from None
-
-
-@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError),
-             retry_backoff=True, max_retries=5)
-def schedule_run(run_id: str) -> None:
-    """Queue a graph run's ready steps, or finish it (cheap; runs often)."""
-    steps.schedule(run_id)
 
 
 @shared_task(
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,   # a dead worker's step comes back (its lease also runs out)
+    ignore_result=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=5,

@@ -29,7 +29,7 @@ class RunListCreate(generics.ListAPIView):
 
     def get_queryset(self):
         runs = Run.objects.select_related("owner", "cancelled_by", "publication").prefetch_related(
-            "reproductions")
+            "reproductions", graphs.STEPS_PREFETCH)
         if wanted := self.request.query_params.get("status"):
             if wanted not in Run.Status.values:
                 raise DomainError(f"status must be one of {', '.join(Run.Status.values)}",
@@ -43,32 +43,30 @@ class RunListCreate(generics.ListAPIView):
     def post(self, request):
         data = RunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        run, queued = services.run_start(owner=request.user, **data.validated_data)
+        run, queued = services.run_submit(owner=request.user, **data.validated_data)
         return Response(RunSerializer(run).data,
                         status=status.HTTP_201_CREATED if queued else status.HTTP_200_OK)
 
 
 class RunPlan(APIView):
     """The steps a run would execute, each with its cache id and whether it is
-    already cached, without running anything (graph recipes)."""
+    already cached, without running anything."""
 
     @extend_schema(request=RunCreateSerializer, responses={200: PlanSerializer})
     def post(self, request):
         data = RunCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         recipe = services.recipe_get(data.validated_data["recipe"])
-        if recipe.kind != Recipe.Kind.GRAPH:
-            raise DomainError(f"'{recipe.name}' is an effect chain; plans are for graph recipes",
-                              code="not_a_graph")
-        plan = graphs.graph_plan(recipe, data.validated_data["inputs"],
-                                 data.validated_data["params"])
+        plan, _ = graphs.graph_plan(recipe, data.validated_data["inputs"],
+                                    data.validated_data["params"])
         return Response({"run_id": graphs.graph_run_id(recipe, plan), "recipe": recipe.name,
                          **graphs.plan_report(plan)})
 
 
 class RunDetail(generics.RetrieveAPIView):
     serializer_class = RunSerializer
-    queryset = Run.objects.select_related("owner", "publication").prefetch_related("reproductions")
+    queryset = Run.objects.select_related("owner", "publication").prefetch_related(
+        "reproductions", graphs.STEPS_PREFETCH)
     lookup_url_kwarg = "run_id"
 
 
@@ -81,7 +79,7 @@ class RunCancel(APIView):
 
 
 class RecipeList(generics.ListAPIView):
-    """GET lists recipes; POST stores a graph recipe (YAML or JSON) as its
+    """GET lists recipes; POST stores a recipe document (YAML or JSON) as its
     name's latest version, after validating every node."""
 
     serializer_class = RecipeSerializer
@@ -98,7 +96,7 @@ class RecipeList(generics.ListAPIView):
 
 
 class RecipeDetail(generics.RetrieveAPIView):
-    """A recipe: its latest definition and, for graphs, every version."""
+    """A recipe: its latest definition and every version."""
 
     serializer_class = RecipeDetailSerializer
     queryset = Recipe.objects.all()
@@ -106,7 +104,7 @@ class RecipeDetail(generics.RetrieveAPIView):
 
 
 class RecipeVersionDetail(APIView):
-    """One exact version of a graph recipe."""
+    """One exact version of a recipe."""
 
     @extend_schema(operation_id="recipes_version_retrieve",
                    responses={200: RecipeVersionSerializer})

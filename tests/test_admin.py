@@ -1,9 +1,11 @@
 """The admin an operator lands in: every list, search and detail page renders."""
 
+import json
+
 import pytest
 from django.test import Client
 
-from runs import services
+from runs import services, steps
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +22,7 @@ def operator():
 def a_run(demo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():
         run, _ = services.run_submit(recipe="invert", inputs=["cat"])
-    services.run_render(run.id, task_id="admin-test")
+    steps.schedule(run.id, task_id=run.task_id)
     run.refresh_from_db()
     return run
 
@@ -47,3 +49,28 @@ def test_detail_pages_render_read_only_hashes(operator, a_run):
 
 def test_the_admin_needs_staff(client):
     assert client.get("/admin/runs/run/").status_code == 302
+
+
+def test_the_recipe_list_shows_each_recipes_inputs_and_effects(operator, a_run):
+    page = operator.get("/admin/runs/recipe/").content.decode()
+    assert "sepia → contrast" in page and "left, right" in page
+
+
+def test_editing_a_recipes_document_stores_it_as_a_new_version(operator, a_run):
+    from runs.builtin import effect_chain
+    from runs.models import Recipe
+
+    recipe = Recipe.objects.get(name="invert")
+    before = recipe.definition_hash
+    document = effect_chain("invert", [("invert", {}), ("grayscale", {})])
+    response = operator.post(f"/admin/runs/recipe/{recipe.pk}/change/", {
+        "description": "negative, in grey", "definition": json.dumps(document)})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    recipe.refresh_from_db()
+    assert recipe.definition_hash != before and recipe.description == "negative, in grey"
+    assert recipe.versions.filter(content_hash=recipe.definition_hash).exists()
+    broken = {**document, "dag": {"nodes": [], "output": "x"}}
+    response = operator.post(f"/admin/runs/recipe/{recipe.pk}/change/", {
+        "description": "", "definition": json.dumps(broken)})
+    assert response.status_code == 200 and "dag must have 1 to" in response.content.decode()
+

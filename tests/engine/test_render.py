@@ -1,92 +1,85 @@
+"""The built-in recipes rendered by the engine alone (engine.dag on a
+directory store, no server): the same plan gives the same bytes, the output
+keeps the input's format and timing, and inputs bind in order."""
+
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
-from engine import media
-from engine.errors import InvalidParams, RecipeError
-from engine.recipe import definition_hash, validate_definition
-from engine.render import render
+from engine.dag import execute, plan as planning
+from engine.dag.store import DirectoryStore
+from engine.dag.validate import validate
+from engine.errors import InvalidParams
+from engine.limits import Limits
+from runs.builtin import builtin_documents
 from tests import images
 
-LIMIT = 10_000_000
-DOG = {"inputs": 1, "steps": [{"effect": "dog", "params": {}}]}
-STACK = {"inputs": 2, "steps": [{"effect": "hstack", "params": {}}]}
+RECIPES = {name: validate(document) for name, document in builtin_documents().items()}
 
 
 @pytest.fixture
-def two_files(tmp_path):
-    a, b = tmp_path / "a.png", tmp_path / "b.png"
-    a.write_bytes(images.png(seed=1))
-    b.write_bytes(images.png(seed=2))
-    return a, b
+def store(tmp_path):
+    return DirectoryStore(tmp_path / "store")
 
 
-def test_identity_passes_the_input_through_without_decoding(tmp_path):
-    path = tmp_path / "not-even-read.png"
-    rendered = render({"steps": [{"effect": "identity"}]}, [path], max_pixels=LIMIT,
-                      input_format="PNG")
-    assert rendered.passthrough == 0 and rendered.data is None
+def render(store, tmp_path, recipe: str, inputs: list[str], **params) -> tuple[bytes, list]:
+    ctx = execute.Context(store, Limits(), temp_dir=tmp_path)
+    outputs = execute.execute(planning.build(RECIPES[recipe], inputs=inputs, params=params), ctx)
+    path, _ = store.find(outputs["output"])
+    return path.read_bytes(), ctx.executed
 
 
-def test_identity_into_a_named_format_reads_the_inputs_format_from_its_header(two_files):
-    same = render({"steps": [{"effect": "identity"}], "output_format": "png"}, [two_files[0]],
-                  max_pixels=LIMIT)
-    assert same.passthrough == 0 and same.data is None
-    other = render({"steps": [{"effect": "identity"}], "output_format": "webp"}, [two_files[0]],
-                   max_pixels=LIMIT)
-    assert other.passthrough is None and media.decode(other.data, max_pixels=LIMIT).format == "WEBP"
+def pixels(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
 
 
-def test_dog_renders_the_same_bytes_every_time(two_files):
-    first = render(DOG, [two_files[0]], max_pixels=LIMIT)
-    assert first.data == render(DOG, [two_files[0]], max_pixels=LIMIT).data
-    assert first.format == "PNG"
+def test_identity_is_the_input_itself_and_renders_nothing(store, tmp_path):
+    picture = store.put(images.png(seed=1), "image/png")
+    data, executed = render(store, tmp_path, "identity", [picture])
+    assert executed == [] and data == images.png(seed=1)
 
 
-def test_output_keeps_the_input_format_unless_the_recipe_names_one(tmp_path):
-    path = tmp_path / "in.jpg"
-    path.write_bytes(images.encode(images.pattern(), "JPEG"))
-    assert media.decode(render(DOG, [path], max_pixels=LIMIT).data, max_pixels=LIMIT).format == "JPEG"
-    webp = dict(DOG, output_format="webp")
-    assert media.decode(render(webp, [path], max_pixels=LIMIT).data, max_pixels=LIMIT).format == "WEBP"
+def test_dog_renders_the_same_bytes_every_time(store, tmp_path):
+    picture = store.put(images.png(seed=1), "image/png")
+    first, _ = render(store, tmp_path, "dog", [picture])
+    again, _ = render(DirectoryStore(tmp_path / "other"), tmp_path, "dog",
+                      [DirectoryStore(tmp_path / "other").put(images.png(seed=1), "image/png")])
+    assert first == again
 
 
-def test_animated_gif_stays_animated_through_a_recipe(tmp_path):
-    path = tmp_path / "anim.gif"
-    path.write_bytes(images.animated_gif(frames=4))
-    out = media.decode(render(DOG, [path], max_pixels=LIMIT).data, max_pixels=LIMIT)
-    assert out.format == "GIF" and len(out.frames) == 4
+def test_the_output_keeps_the_inputs_format(store, tmp_path):
+    jpeg = store.put(images.encode(images.pattern(), "JPEG"), "image/jpeg")
+    data, _ = render(store, tmp_path, "dog", [jpeg])
+    assert Image.open(io.BytesIO(data)).format == "JPEG"
 
 
-def test_input_order_matters(two_files):
-    a, b = two_files
-    ab = render(STACK, [a, b], max_pixels=LIMIT).data
-    ba = render(STACK, [b, a], max_pixels=LIMIT).data
+def test_an_animated_gif_stays_animated_through_a_recipe(store, tmp_path):
+    gif = store.put(images.animated_gif(frames=4), "image/gif")
+    data, _ = render(store, tmp_path, "pixel-art", [gif], block=2)
+    with Image.open(io.BytesIO(data)) as out:
+        assert out.format == "GIF" and out.n_frames == 4
+
+
+def test_params_change_the_output(store, tmp_path):
+    picture = store.put(images.png(seed=3), "image/png")
+    plain, _ = render(store, tmp_path, "pixel-art", [picture])
+    chunky, _ = render(store, tmp_path, "pixel-art", [picture], block=16)
+    assert plain != chunky
+
+
+def test_input_order_matters(store, tmp_path):
+    a = store.put(images.png(seed=1), "image/png")
+    b = store.put(images.png(seed=2), "image/png")
+    ab, _ = render(store, tmp_path, "diptych", [a, b])
+    ba, _ = render(store, tmp_path, "diptych", [b, a])
     assert ab != ba
-    left = media.decode(ab, max_pixels=LIMIT).frames[0][:, :48]
-    assert np.array_equal(left, media.decode(a.read_bytes(), max_pixels=LIMIT).frames[0])
+    assert np.array_equal(pixels(ab)[:, :48], pixels(images.png(seed=1)))
 
 
-def test_wrong_number_of_inputs_is_refused(two_files):
-    with pytest.raises(InvalidParams):
-        render(DOG, list(two_files), max_pixels=LIMIT)
-
-
-@pytest.mark.parametrize("definition,message", [
-    ({"steps": []}, "steps must be a list"),
-    ({"steps": [{"effect": "nope"}]}, "unknown effect"),
-    ({"steps": [{"effect": "posterize", "params": {"levels": 1000}}]}, "levels"),
-    ({"steps": [{"effect": "invert"}], "inputs": 2}, "takes 1 to 1"),
-    ({"steps": [{"effect": "invert"}], "output_format": "bmp"}, "output_format"),
-    ({"steps": [{"effect": "invert"}], "extra": 1}, "unknown field"),
-    ("not an object", "must be an object"),
-])
-def test_bad_recipes_are_refused_with_a_reason(definition, message):
-    with pytest.raises(RecipeError, match=message):
-        validate_definition(definition)
-
-
-def test_recipe_hash_ignores_key_order_and_spelled_out_defaults():
-    short = {"steps": [{"effect": "dog"}]}
-    long = {"output_format": None, "steps": [{"params": {}, "effect": "dog"}], "inputs": 1}
-    assert definition_hash(short) == definition_hash(long)
-    assert definition_hash(short) != definition_hash({"steps": [{"effect": "invert"}]})
+def test_the_wrong_number_of_inputs_is_refused(store):
+    a = store.put(images.png(seed=1), "image/png")
+    with pytest.raises(InvalidParams, match=r"takes 1 input\(s\) \(image\), got 2"):
+        planning.build(RECIPES["dog"], inputs=[a, a])

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from runs import services
+from runs import services, steps
 from tests.factories import UserFactory
 
 
@@ -47,12 +47,13 @@ def anon_api():
 
 
 def render_here(recipe: str, inputs: list[str], owner=None, **extra) -> str:
-    """Submit a run and render it in this process with the real render service
-    (no worker needed), returning the run id. In a `db` test the transaction
-    never commits, so nothing is queued."""
+    """Submit a run and render it in this process as the worker's task would
+    (a small plan renders inline; no worker needed), returning the run id.
+    In a `db` test the transaction never commits, so nothing is queued."""
     run, _ = services.run_submit(recipe=recipe, inputs=inputs, owner=owner, **extra)
-    assert services.run_render(run.id, task_id=f"test-{run.id[:8]}") is not None, \
-        type(run).objects.get(pk=run.id).error
+    steps.schedule(run.id, task_id=run.task_id)
+    run.refresh_from_db()
+    assert run.status == "completed", run.error
     return run.id
 
 

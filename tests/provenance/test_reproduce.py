@@ -5,8 +5,9 @@ from django.core.management import CommandError, call_command
 
 from cache.store import cache_path
 from provenance.models import Reproduction
+from runs.builtin import effect_chain
+from runs.graphs import recipe_post
 from runs.models import Run
-from runs.services import recipe_save
 from tests import images
 from tests.helpers import upload
 from tests.provenance.conftest import render_here
@@ -72,10 +73,13 @@ def test_only_completed_runs_can_be_reproduced(owner_api, demo, owner):
     assert Reproduction.objects.count() == 0
 
 
-def test_a_changed_recipe_fails_to_reproduce_rather_than_comparing_other_work(completed_run):
-    recipe_save(name="dog", definition={"inputs": 1, "steps": [{"effect": "invert"}]})
-    with pytest.raises(CommandError, match="recipe changed"):
-        call_command("reproduce", completed_run)
+def test_a_run_reproduces_from_its_own_plan_whatever_its_recipe_became(completed_run):
+    recipe_post(effect_chain("dog", [("invert", {})]), builtin=True)
+    assert Run.objects.get(pk=completed_run).recipe.definition_hash != \
+        Run.objects.get(pk=completed_run).recipe_hash
+    call_command("reproduce", completed_run)
+    reproduction = Reproduction.objects.get(run_id=completed_run)
+    assert reproduction.status == "reproduced", reproduction.error
 
 
 def test_an_identity_run_rehashes_its_stored_bytes_instead_of_trusting_their_name(owner_api,

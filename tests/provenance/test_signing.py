@@ -222,7 +222,7 @@ def test_the_signed_bytes_are_the_canonical_encoding_without_the_signature(compl
     record = Run.objects.get(pk=completed_run).provenance
     payload = canonical_bytes({k: v for k, v in record.items() if k != "signature"})
     services.signing_key().public_key().verify(base64.b64decode(record["signature"]), payload)
-    assert payload.startswith(b'{"algorithm":"ed25519","effects":[')
+    assert payload.startswith(b'{"algorithm":"ed25519","infrastructure":{')
 
 
 def test_records_from_before_signing_are_signed_by_the_backfill_command(api, completed_run,

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from runs import services
+from runs import steps
 from runs.models import Run
 from tests.factories import UserFactory
 
@@ -24,8 +24,9 @@ def test_the_owner_cancels_a_pending_run_and_a_worker_then_skips_it(artist_api, 
     assert body["status"] == "cancelled" and body["cancelled_by"] == "artist"
     assert body["finished_at"] and "cancelled by artist" in body["error"]
     # The message may still be in the queue: delivering it must not start the run.
-    assert services.run_render(pending_run, task_id="late-delivery") is None
+    steps.schedule(pending_run, task_id="late-delivery")
     assert Run.objects.get(pk=pending_run).status == "cancelled"
+    assert Run.objects.get(pk=pending_run).attempts == 0
 
 
 def test_staff_may_cancel_anyones_run(staff_api, pending_run):

@@ -34,6 +34,21 @@ def test_render_dog_cat_sync_prints_the_output_hash(worker, data_dir, redis_url)
 
 
 @pytest.mark.worker
+def test_render_takes_a_recipes_params_and_they_change_the_output(worker, data_dir, redis_url):
+    seed_demo()
+    plain = manage("render", "pixel-art", "cat", "--sync", data_dir=data_dir, redis_url=redis_url)
+    blocky = manage("render", "pixel-art", "image=cat", "--param", "block=16", "--param",
+                    "levels=3", "--sync", data_dir=data_dir, redis_url=redis_url)
+    assert plain.returncode == blocky.returncode == 0, blocky.stderr
+    assert plain.stdout.strip() != blocky.stdout.strip()
+    run = Run.objects.get(output_id=blocky.stdout.strip())
+    assert run.params == {"block": 16, "levels": 3}
+    refused = manage("render", "pixel-art", "cat", "--param", "block=0", data_dir=data_dir,
+                     redis_url=redis_url)
+    assert refused.returncode == 1 and "between 1 and 512" in refused.stderr
+
+
+@pytest.mark.worker
 def test_render_identity_cat_sync_prints_the_cats_own_hash(worker, data_dir, redis_url):
     cat = seed_demo()["cat"]
     result = manage("render", "identity", "cat", "--sync", data_dir=data_dir, redis_url=redis_url)

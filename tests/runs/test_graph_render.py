@@ -8,6 +8,7 @@ import pytest
 from cache.store import cache_path
 from engine.dag import plan as planning, synth
 from engine.dag.ops import avio
+from engine.limits import Limits
 from runs.demo import seed_demo
 from runs.models import Run, Step
 from tests.factories import UserFactory
@@ -49,15 +50,17 @@ def test_beat_cuts_renders_to_an_mp4_with_the_music_and_per_step_progress(client
     run = beat_cuts(client, media)
     assert run["status"] == "completed", run["error"]
     steps = run["steps"]
-    assert steps["total"] == 6 and steps["failed"] == 0 and steps["pending"] == 0
-    assert {s["node"] for s in steps["items"]} == {"music", "videos", "beats", "cut", "out",
-                                                   "deliver:output"}
-    video = avio.decode(cache_path(run["output_hash"]), max_pixels=10**9)
+    assert steps["total"] == 5 and steps["failed"] == 0 and steps["pending"] == 0
+    assert {s["node"] for s in steps["items"]} == {"music", "videos", "beats", "cut", "out"}
+    # The output is delivered by its own step: out writes the MP4 itself.
+    out = next(s for s in steps["items"] if s["node"] == "out")
+    assert out["output_hash"] == run["output_hash"]
+    video = avio.read(cache_path(run["output_hash"]), media_type="video/mp4", limits=Limits())
     assert client.get(f"/cache/{run['output_hash']}").headers["Content-Type"] == "video/mp4"
     assert abs(video.duration - 3.0) < 0.1 and video.audio is not None
     assert run["outputs"] == {"output": run["output_hash"]}
     prov = run["provenance"]
-    assert prov["params"]["width"] == 96 and len(prov["steps"]) == 6
+    assert prov["params"]["width"] == 96 and len(prov["steps"]) == 5
     # Every step's output is a cache item that says which run and node made it.
     beats = Step.objects.get(spec__node="beats")
     assert beats.provenance["run_id"] == run["run_id"] and beats.media_type == "application/json"
@@ -71,7 +74,7 @@ def test_changing_one_param_renders_only_the_steps_that_depend_on_it(client, med
     assert second["status"] == "completed" and second["run_id"] != first["run_id"]
     states = {s["node"]: s["status"] for s in second["steps"]["items"]}
     assert states == {"music": "cached", "videos": "cached", "beats": "cached",
-                      "cut": "done", "out": "done", "deliver:output": "done"}
+                      "cut": "done", "out": "done"}
     assert all(step.attempts <= 1 for step in Step.objects.all())
 
 

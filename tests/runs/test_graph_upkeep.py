@@ -23,14 +23,17 @@ dag:
 
 @pytest.fixture
 def graph_run(artist_api, demo, django_capture_on_commit_callbacks):
+    """A run rendered step by step, as a plan too big for one task is."""
     artist_api.post("/recipes", TINT, content_type="application/yaml")
     with django_capture_on_commit_callbacks(execute=False):
-        return artist_api.post("/runs", {"recipe": "tint", "inputs": ["cat"]},
-                               format="json").json()["run_id"]
+        run_id = artist_api.post("/runs", {"recipe": "tint", "inputs": ["cat"]},
+                                 format="json").json()["run_id"]
+    Run.objects.filter(pk=run_id).update(inline=False)
+    return run_id
 
 
 def render_inline(run_id: str, capture) -> None:
-    """What the worker does, step by step, in this process."""
+    """What the workers do, step by step, in this process."""
     with capture(execute=False):
         for step in Step.objects.exclude(type="SOURCE"):
             steps.render(step.pk, owner="test")

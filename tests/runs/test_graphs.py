@@ -39,7 +39,7 @@ def test_a_graph_recipe_is_stored_as_a_version_under_its_hash(artist_api):
     # Comments and whitespace are not part of the recipe: same hash, nothing new.
     again = post_recipe(artist_api, "# tweaked spacing\n" + TINT.replace(": ", ":  "))
     assert again.status_code == 200 and again.json()["content_hash"] == body["content_hash"]
-    assert RecipeVersion.objects.count() == 1
+    assert RecipeVersion.objects.filter(recipe__name="tint").count() == 1
 
 
 def test_a_changed_recipe_becomes_the_latest_and_old_versions_stay_readable(artist_api):
@@ -112,7 +112,7 @@ def test_a_plan_lists_steps_with_cache_ids_and_says_nothing_is_cached_yet(artist
     ({"recipe": "tint", "inputs": {"picture": "f" * 64}}, "no cached content"),
     ({"recipe": "tint", "inputs": {"picture": "nobody"}}, "neither"),
     ({"recipe": "tint", "inputs": {"picture": ["cat"]}}, "one item"),
-    ({"recipe": "dog", "inputs": ["cat"]}, "graph recipes"),
+    ({"recipe": "dog", "inputs": ["cat"], "params": {"sigma": 99}}, "between"),
 ])
 def test_bad_plans_are_refused_with_a_reason(artist_api, demo, payload, words):
     post_recipe(artist_api, TINT)
@@ -121,11 +121,28 @@ def test_bad_plans_are_refused_with_a_reason(artist_api, demo, payload, words):
     assert words in response.json()["error"]["message"]
 
 
-def test_a_chain_recipe_refuses_params_and_named_inputs(artist_api, demo):
-    for payload in ({"recipe": "dog", "inputs": ["cat"], "params": {"x": 1}},
-                    {"recipe": "dog", "inputs": {"picture": "cat"}}):
-        assert artist_api.post("/runs", payload, format="json").status_code == 400
+def test_a_built_in_recipe_plans_like_any_graph_with_its_effect_params(artist_api, demo):
+    response = artist_api.post("/runs/plan", {"recipe": "pixel-art", "inputs": {"image": "cat"},
+                                              "params": {"block": 4}}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert [(s["node"], s["type"]) for s in body["steps"]] == [
+        ("image", "SOURCE"), ("pixelate", "EFFECT"), ("posterize", "EFFECT")]
+    assert body["steps"][1]["config"]["params"] == {"block": 4}
+    assert body["steps"][2]["config"]["params"] == {"levels": 6}
     assert not Run.objects.exists()
+
+
+def test_a_built_in_recipe_lists_its_effects_params_with_types_ranges_and_defaults(api, demo):
+    body = api.get("/recipes/sepia-print").json()
+    assert body["kind"] == "graph" and body["inputs"] == ["image"]
+    params = body["document"]["params"]
+    assert params["factor"] == {"type": "float", "default": 1.2, "minimum": 0.0, "maximum": 4.0,
+                                "choices": None, "help": "0 is flat grey, 1 unchanged, >1 more "
+                                                         "contrast"}
+    assert [s["effect"]["name"] for s in body["steps"]] == ["sepia", "contrast"]
+    assert body["steps"][1]["params"] == {"factor": 1.2}
+    assert body["versions"] and body["versions"][0]["content_hash"] == body["definition_hash"]
 
 
 def test_a_claim_whose_lease_ran_out_is_taken_over(artist_api, demo,
@@ -154,18 +171,18 @@ def test_uploaded_video_and_sound_are_accepted_as_graph_inputs(artist_api, demo)
     assert response.status_code == 200 and response.json()["steps"][0]["cache_id"] == clip
 
 
-def test_a_render_run_message_for_a_graph_run_schedules_its_steps(
+def test_a_schedule_message_for_a_long_plan_queues_its_ready_steps(
         artist_api, demo, django_capture_on_commit_callbacks):
-    from runs.services import run_render
-
     post_recipe(artist_api, TINT)
     with django_capture_on_commit_callbacks(execute=False):
         run_id = artist_api.post("/runs", {"recipe": "tint", "inputs": ["cat"]},
                                  format="json").json()["run_id"]
+    Run.objects.filter(pk=run_id).update(inline=False)  # as a plan too big for one task
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        assert run_render(run_id, task_id="swept") is None
-    assert len(queued) == 1  # the one ready step (warm), not a chain render
+        steps.schedule(run_id, task_id="swept")
+    assert len(queued) == 1  # the one ready step (warm), not the whole run
     assert Run.objects.get(pk=run_id).status == "running"
+    assert Step.objects.get(spec__node="warm").status == "pending"
 
 
 def test_a_source_may_name_an_asset_in_the_recipe_itself(artist_api, demo):

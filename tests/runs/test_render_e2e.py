@@ -1,6 +1,7 @@
 """POST /runs -> Redis -> a real `celery worker` process -> bytes in the cache -> provenance."""
 
 import hashlib
+import io
 import json
 import logging
 import threading
@@ -8,13 +9,14 @@ import urllib.request
 
 import numpy as np
 import pytest
+from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from cache.store import cache_path
-from engine import effects, media
+from engine import effects
 from runs import identity
 from runs.demo import seed_demo
-from runs.models import Run
+from runs.models import Run, Step
 from tests import images
 from tests.factories import UserFactory
 from tests.helpers import cache_files, upload, wait_for_run
@@ -28,6 +30,11 @@ def token_api(worker, api):
     user = UserFactory(username="painter")
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return api
+
+
+def pixels(source) -> np.ndarray:
+    with Image.open(source) as image:
+        return np.asarray(image.convert("RGB"), dtype=int)
 
 
 def dispatches(caplog, run_id: str) -> int:
@@ -51,18 +58,20 @@ def test_a_run_is_rendered_by_a_worker_and_lands_in_the_cache_with_provenance(to
     data = b"".join(download.streaming_content)
     assert hashlib.sha3_256(data).hexdigest() == output
     assert cache_path(output).read_bytes() == data
-    before = media.decode(cache_path(cat), max_pixels=10**8).frames[0].astype(int)
-    after = media.decode(data, max_pixels=10**8).frames[0].astype(int)
+    before, after = pixels(cache_path(cat)), pixels(io.BytesIO(data))
     assert after.shape == before.shape and np.abs(after - before).mean() > 10
-    assert token_api.get(f"/cache/{output}").status_code == 200
+    assert download["Content-Type"] == "image/png"  # the input's own format
 
     prov = run["provenance"]
     assert prov["task_id"] == run["task_id"]
     assert prov["rendered_at"] and prov["rendered_by"].startswith("@")
     assert prov["output"] == {"name": "my-output", "content_hash": output}
-    assert prov["inputs"] == [{"name": "cat", "content_hash": cat}]
-    assert prov["effects"] == [{"name": "dog", "content_hash": effects.get_effect("dog").content_hash,
-                                "params": effects.validate_params(effects.get_effect("dog"), {})}]
+    assert prov["inputs"] == [{"name": "image", "content_hash": cat}]
+    ink = next(s for s in prov["steps"] if s["node"] == "dog")
+    assert ink["type"] == "EFFECT" and ink["output"] == output
+    spec = Step.objects.get(pk=ink["cache_id"]).spec
+    assert spec["config"] == {"effect": "dog", "params": effects.validate_params(
+        effects.get_effect("dog"), {})} and spec["deliver"] is True
     # The worker runs the same checkout on the same host as this test.
     assert prov["infrastructure"]["software"] == {
         "name": "infra:artdag", "content_hash": identity.software()["content_hash"]}
@@ -131,8 +140,8 @@ def test_the_same_inputs_in_another_order_render_a_different_output(token_api):
     ab, ba = wait_for_run(token_api, ab["run_id"]), wait_for_run(token_api, ba["run_id"])
     assert ab["status"] == ba["status"] == "completed"
     assert ab["output_hash"] != ba["output_hash"]
-    left = media.decode(cache_path(ab["output_hash"]), max_pixels=10**8).frames[0][:, :40]
-    assert np.array_equal(left, media.decode(cache_path(a), max_pixels=10**8).frames[0])
+    left = pixels(cache_path(ab["output_hash"]))[:, :40]
+    assert np.array_equal(left, pixels(cache_path(a)))
 
 
 def test_runs_list_newest_first_and_filter_by_status_and_recipe(token_api):
@@ -145,3 +154,22 @@ def test_runs_list_newest_first_and_filter_by_status_and_recipe(token_api):
     assert [r["run_id"] for r in token_api.get("/runs?recipe=invert").json()["results"]] == ids[:1]
     assert len(token_api.get("/runs?status=completed").json()["results"]) == 2
     assert token_api.get("/runs?status=pending").json()["results"] == []
+
+
+def test_a_small_still_plan_renders_all_its_steps_in_one_task(token_api, data_dir):
+    log = data_dir / "worker.log"
+    offset = log.stat().st_size
+    fresh = upload(token_api, images.png(40, 30, seed=61))
+    run = wait_for_run(token_api, token_api.post("/runs", {"recipe": "pixel-art",
+                                                           "inputs": [fresh]},
+                                                 format="json").json()["run_id"])
+    assert run["status"] == "completed", run["error"]
+    assert run["steps"]["done"] == 2 and run["steps"]["cached"] == 1  # two effects, one source
+    with open(log, "rb") as handle:
+        handle.seek(offset)
+        seen = handle.read().decode(errors="replace")
+    received = [line for line in seen.splitlines() if "] received" in line]
+    assert sum("runs.tasks.schedule_run[" in line for line in received) == 1, received
+    assert not any("runs.tasks.render_step[" in line for line in received), received
+    assert seen.count(f"run={run['run_id']} state=running") == 1
+

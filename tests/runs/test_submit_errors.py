@@ -4,7 +4,7 @@ import pytest
 
 from cache.models import CacheItem
 from runs.models import Run
-from tests import images
+from tests import images, media_samples
 from tests.helpers import cache_files, upload
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,9 @@ def bad_inputs(artist_api):
     ('{"recipe": "dog"}', 400, "invalid"),
     ('{"recipe": "dog", "inputs": ["cat", "cat"]}', 400, "wrong_input_count"),
     ('{"recipe": "diptych", "inputs": ["cat"]}', 400, "wrong_input_count"),
+    ('{"recipe": "diptych", "inputs": {"left": "cat"}}', 400, "wrong_input_count"),
+    ('{"recipe": "dog", "inputs": {"picture": "cat"}}', 400, "wrong_input_count"),
+    ('{"recipe": "dog", "inputs": ["cat"], "params": {"sigma": 0}}', 400, "invalid_run"),
     ('{"recipe": "dog", "inputs": ["cat"], "output_name": "' + "x" * 300 + '"}', 400, "invalid"),
 ])
 def test_malformed_run_requests_get_a_clear_error(artist_api, demo, body, status, code):
@@ -57,6 +60,44 @@ def test_inputs_the_engine_cannot_render_are_refused_at_submission(artist_api, d
     assert response.json()["error"]["code"] == code
     assert Run.objects.count() == 0
     assert cache_files() == before and CacheItem.objects.count() == items
+
+
+def test_an_input_over_the_pixels_per_frame_limit_is_refused_by_its_header(artist_api, demo,
+                                                                         settings):
+    settings.MAX_FRAME_PIXELS = 48 * 32 - 1
+    picture = upload(artist_api, images.png(48, 32, seed=3))
+    response = artist_api.post("/runs", {"recipe": "dog", "inputs": [picture]}, format="json")
+    assert response.status_code == 413, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "input_too_large"
+    assert f"input 'image' ({picture})" in error["message"]
+    assert "48x32 = 1536 pixels; the limit is 1535 pixels per frame" in error["message"]
+    assert Run.objects.count() == 0
+
+
+def test_an_input_longer_than_the_duration_limit_is_refused_by_its_header(artist_api, demo,
+                                                                        settings, tmp_path):
+    settings.MAX_MEDIA_SECONDS = 1
+    clip = upload(artist_api, media_samples.h264_clip(tmp_path / "two.mp4", size=(64, 48),
+                                                     seconds=2.0).read_bytes(), "two.mp4")
+    response = artist_api.post("/runs", {"recipe": "invert", "inputs": [clip]}, format="json")
+    assert response.status_code == 413, response.json()
+    assert response.json()["error"]["code"] == "input_too_large"
+    assert "lasts 2.0 s; the limit is 1 s" in response.json()["error"]["message"]
+    assert Run.objects.count() == 0
+
+
+def test_sound_alone_given_to_a_picture_effect_is_refused_naming_the_input_and_node(
+        artist_api, demo, tmp_path):
+    tune = upload(artist_api, media_samples.wav(tmp_path / "tune.wav", seconds=0.5).read_bytes(),
+                  "tune.wav")
+    response = artist_api.post("/runs", {"recipe": "dog", "inputs": [tune]}, format="json")
+    assert response.status_code == 400, response.json()
+    error = response.json()["error"]
+    assert error["code"] == "wrong_input_kind"
+    assert f"input 'image' ({tune}) is sound only, but node 'dog' takes pictures" in \
+        error["message"]
+    assert Run.objects.count() == 0
 
 
 def test_anonymous_clients_may_read_runs_but_not_start_them(api, demo):

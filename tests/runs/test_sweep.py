@@ -1,12 +1,14 @@
 """The sweep and reaper, one pass at a time (the fault tests run it from
-celery beat against real outages; here each rule is pinned down)."""
+celery beat against real outages; here each rule is pinned down). The run
+here renders in one task (a small still plan); runs rendered step by step
+are in test_graph_upkeep.py."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from runs import services
+from runs import services, steps
 from runs.models import Run
 from runs.recovery import run_sweep
 
@@ -17,6 +19,7 @@ pytestmark = pytest.mark.django_db
 def run(demo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks():  # as if the broker never got it
         submitted, _ = services.run_submit(recipe="invert", inputs=["cat"])
+    assert submitted.inline
     return submitted
 
 
@@ -38,7 +41,8 @@ def test_the_sweep_queues_a_run_that_never_reached_the_broker(api, run, settings
 
 
 def test_the_sweep_leaves_a_just_submitted_run_to_its_own_dispatch(run):
-    assert run_sweep() == {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0, "scheduled": 0}
+    assert run_sweep() == {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0, "scheduled": 0,
+                           "replanned": 0}
     assert Run.objects.get(pk=run.pk).task_id == run.task_id
 
 
@@ -83,15 +87,22 @@ def test_a_run_past_the_hard_time_limit_is_failed_with_a_clear_error(run, settin
 
 
 def test_a_worker_whose_run_was_requeued_cannot_record_over_the_new_attempt(run):
-    services.run_render(run.id, task_id=run.task_id)  # completes under the first task id
     Run.objects.filter(pk=run.pk).update(status="running", task_id="the-new-claim")
-    assert not services._finish(run.id, run.task_id, status="failed", error="late")
+    assert not steps._finish(run.id, "failed", task_id=run.task_id, error="late")
     assert Run.objects.get(pk=run.pk).status == "running"
 
 
 def test_a_duplicate_message_finds_the_run_taken_and_renders_nothing(run):
     Run.objects.filter(pk=run.pk).update(status="running", task_id="holder", heartbeat_at=ago(0))
-    assert services.run_render(run.id, task_id="a-copy") is None
-    with pytest.raises(services.HeldElsewhere):  # the holder's own message, back too soon
-        services.run_render(run.id, task_id="holder")
+    steps.schedule(run.id, task_id="a-copy")
+    with pytest.raises(steps.HeldElsewhere):  # the holder's own message, back too soon
+        steps.schedule(run.id, task_id="holder")
     assert Run.objects.get(pk=run.pk).attempts == 0
+
+
+def test_the_holders_own_message_takes_the_run_over_once_its_heartbeat_is_stale(run, settings):
+    Run.objects.filter(pk=run.pk).update(status="running", task_id="holder", attempts=1,
+                                         heartbeat_at=ago(settings.RUN_HEARTBEAT_TIMEOUT + 5))
+    steps.schedule(run.id, task_id="holder")
+    done = Run.objects.get(pk=run.pk)
+    assert done.status == "completed" and done.attempts == 2 and done.task_id == "holder"

@@ -8,7 +8,7 @@ from runs.services import recipe_get
 
 
 class Command(BaseCommand):
-    help = ("Show the steps a graph run would execute, with cache ids and what is cached, "
+    help = ("Show the steps a run would execute, with cache ids and what is cached, "
             "without running anything: `plan beat-cuts music=demo-music "
             "videos=demo-clip-1,demo-clip-2`.")
 
@@ -18,10 +18,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             recipe = recipe_get(options["recipe"])
-            if recipe.kind != recipe.Kind.GRAPH:
-                raise DomainError(f"'{recipe.name}' is an effect chain, not a graph recipe")
-            plan = graph_plan(recipe, parse_inputs(options["inputs"]),
-                              parse_params(options["param"]))
+            plan, _ = graph_plan(recipe, parse_inputs(options["inputs"]),
+                                 parse_params(options["param"]))
         except (DomainError, EngineError) as exc:
             raise CommandError(str(exc)) from None
         report = plan_report(plan)

@@ -10,14 +10,14 @@ from l1site.exceptions import DomainError
 from runs.graphs import run_progress
 from runs.models import Run
 from runs.cli import add_run_arguments, parse_inputs, parse_params
-from runs.services import run_start
+from runs.services import run_submit
 
 POLL_SECONDS = 0.2
 
 
 class Command(BaseCommand):
-    help = ("Render inputs (content hashes or asset names, in order) through a recipe, "
-            "e.g. `render dog cat --sync`.")
+    help = ("Render inputs (content hashes or asset names, in order, or name=reference) "
+            "through a recipe, e.g. `render dog cat --param sigma=2.5 --sync`.")
 
     def add_arguments(self, parser):
         add_run_arguments(parser)
@@ -29,10 +29,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            run, queued = run_start(recipe=options["recipe"],
-                                    inputs=parse_inputs(options["inputs"]),
-                                    params=parse_params(options["param"]),
-                                    output_name=options["output_name"])
+            run, queued = run_submit(recipe=options["recipe"],
+                                     inputs=parse_inputs(options["inputs"]),
+                                     params=parse_params(options["param"]),
+                                     output_name=options["output_name"])
         except (DomainError, EngineError) as exc:
             raise CommandError(str(exc)) from None
         if not options["sync"]:
