@@ -49,7 +49,7 @@ RSS_LIMIT_MB = 500
 MUSIC_SECONDS = 60
 BEAT_CLIPS, BEAT_CLIP_SECONDS, BEAT_SIZE = 3, 10, (1920, 1080)
 SAME_PICTURES = 2.0   # of 255: the same effect on the same frames, encoded alike
-SIMILAR_PICTURES = 12.0  # different scalers (Pillow vs swscale) on the same cuts
+SIMILAR_PICTURES = 12.0  # two Lanczos scalers (Pillow's, swscale's) on the same cuts
 
 
 def mb(kib: int) -> float:
@@ -131,15 +131,16 @@ def _compare_effect(work: Path, effect: str, seconds: int, rounds: int) -> dict:
 
 
 def _effect_note(found: dict, rounds: int) -> str:
-    order = ("median of 3 rounds, order swapped each round" if rounds > 1 else "one round")
-    return (f"{order} ({', '.join(map(str, found['all']['engine']))} s vs "
-            f"{', '.join(map(str, found['all']['hand']))} s; per round "
-            + ", ".join(f"{e / h:.2f}" for e, h in zip(found["all"]["engine"], found["all"]["hand"]))
-            + "), each render in a fresh process; "
-            f"CPU time (every thread, median) {found['cpu']['engine']:.1f} s vs "
-            f"{found['cpu']['hand']:.1f} s = {found['cpu']['engine'] / found['cpu']['hand']:.2f}; "
-            f"{found['frames']['frames']} frames; mean |engine - hand| "
-            f"{found['diff']:.2f} of 255; x264 settings "
+    order = (f"median of {rounds} rounds, order swapped each round" if rounds > 1
+             else "one round")
+    engine, hand = found["all"]["engine"], found["all"]["hand"]
+    per_round = ", ".join(f"{e / h:.2f}" for e, h in zip(engine, hand))
+    cpu = found["cpu"]
+    return (f"{order} ({', '.join(map(str, engine))} s vs {', '.join(map(str, hand))} s; "
+            f"per round {per_round}), each render in a fresh process; CPU time (every "
+            f"thread, median) {cpu['engine']:.1f} s vs {cpu['hand']:.1f} s = "
+            f"{cpu['engine'] / cpu['hand']:.2f}; {found['frames']['frames']} frames; mean "
+            f"|engine - hand| {found['diff']:.2f} of 255; x264 settings "
             + ("identical (as recorded in both streams)" if found["same_x264"] else
                "DIFFER between the two (see benchmarks/media.py DELIVERY_X264)"))
 
@@ -275,8 +276,9 @@ def _beat_cuts(work: Path) -> list[Row]:
             note=f"one round each, fresh processes; CPU time {engine['cpu']:.1f} s vs "
                  f"{hand['cpu']:.1f} s; {len(cuts) - 1} cuts at the engine's "
                  f"ANALYZE beats (tempo {beats['tempo']}), {got['frames']} frames; mean "
-                 f"|engine - hand| {diff:.1f} of 255 at mid-cut instants (Pillow vs swscale "
-                 "scaling); the recipe's default output size"),
+                 f"|engine - hand| {diff:.1f} of 255 at mid-cut instants (both scale with "
+                 "Lanczos: Pillow's in the engine, swscale's in the script); the recipe's "
+                 "default output size"),
         Row("13b. beat-cuts peak RSS: engine process vs hand script process",
             f"{mb(engine['peak_kib']):.0f} MB", f"{mb(hand['peak_kib']):.0f} MB",
             engine["peak_kib"] / hand["peak_kib"], "info", None,

@@ -224,7 +224,10 @@ class _ForwardReader:
             self.now, self.next, self.image = self.next, next(self.frames, None), None
         if self.image is None:
             width, height = self.size
-            self.image = self.now.to_ndarray(width=width, height=height, format="rgb24")
+            # Lanczos, as the engine's resize (Pillow's LANCZOS) uses: the same
+            # filter family, done where FFmpeg does it, on the decoded YUV.
+            self.image = self.now.to_ndarray(width=width, height=height, format="rgb24",
+                                             interpolation="LANCZOS")
         return self.image
 
     def close(self) -> None:

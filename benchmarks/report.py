@@ -151,7 +151,7 @@ removes all of it afterwards.
     synthesised beat track (WAV) and three 10 s 1920x1080 clips, vs a
     hand-written PyAV script making the same cuts (on the beat times of the
     engine's own ANALYZE output; each clip decoded forward and resumed, the
-    pictures scaled by swscale, the music muxed as AAC): time and each
+    pictures scaled by swscale's Lanczos, the music muxed as AAC): time and each
     fresh process's peak RSS, one round."""
 
 
