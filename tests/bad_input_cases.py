@@ -117,12 +117,12 @@ def _(ctx):
     return run_on(ctx, images.bomb_png(), "bomb.png")
 
 
-@case("image-bomb-frames", "POST /runs", "a GIF with 300 frames, over ARTDAG_MAX_FRAMES", 413, "input_too_large")
+@case("media-too-long", "POST /runs", "a GIF lasting 30 s, over ARTDAG_MAX_MEDIA_SECONDS", 413, "input_too_large")
 def _(ctx):
-    ctx.settings.MAX_FRAMES = 100
+    ctx.settings.MAX_MEDIA_SECONDS = 10
     frames = [Image.new("RGB", (4, 4), (i % 256, (i * 7) % 256, 0)) for i in range(300)]
     out = io.BytesIO()
-    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
     return run_on(ctx, out.getvalue(), "frames.gif")
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from l1site.celery import app
-from runs import services
+from runs import services, steps
 from runs.models import Run
 from tests import images
 from tests.helpers import cache_files, upload
@@ -92,28 +92,31 @@ def test_a_user_over_the_active_run_limit_gets_429_until_runs_finish(
     assert "2 runs pending or running" in refused.json()["error"]["message"]
     assert again.status_code == 200  # asking for a run you already have is not a new one
     assert Run.objects.count() == 2
-    services.run_render(first.json()["run_id"], task_id=first.json()["task_id"])
+    steps.schedule(first.json()["run_id"], task_id=first.json()["task_id"])
     with django_capture_on_commit_callbacks():
         assert artist_api.post("/runs", {"recipe": "sepia-print", "inputs": ["cat"]},
                                format="json").status_code == 201
 
 
-def test_an_input_with_more_frames_than_allowed_is_refused_with_413(artist_api, settings):
+def test_an_input_with_frames_over_the_pixel_limit_is_refused_with_413(artist_api, settings):
     digest = upload(artist_api, images.animated_gif(frames=4), "anim.gif")
-    settings.MAX_FRAMES = 3
+    settings.MAX_FRAME_PIXELS = 32 * 24 - 1
     from runs.demo import seed_builtin_recipes
 
     seed_builtin_recipes()
     response = artist_api.post("/runs", {"recipe": "invert", "inputs": [digest]}, format="json")
-    assert response.status_code == 413 and "4 frames; the limit is 3" in response.json()["error"]["message"]
+    assert response.status_code == 413
+    assert "the limit is 767 pixels per frame" in response.json()["error"]["message"]
     assert Run.objects.count() == 0
 
 
 def test_a_recipe_over_the_size_limit_is_refused(db, settings):
     settings.MAX_RECIPE_BYTES = 256
-    steps = [{"effect": "invert"}] * 40
+    from runs.builtin import effect_chain
+    from runs.graphs import recipe_post
+
     with pytest.raises(services.DomainError, match="the limit is 256") as refused:
-        services.recipe_save(name="huge", definition={"steps": steps})
+        recipe_post(effect_chain("huge", [("invert", {})] * 40))
     assert refused.value.status_code == 413
 
 

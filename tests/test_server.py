@@ -63,7 +63,8 @@ def test_the_effects_endpoint_lists_the_library(api):
 
 
 @pytest.mark.parametrize("name,value,message", [
-    ("ARTDAG_MAX_PIXELS", "lots", "ARTDAG_MAX_PIXELS must be an integer"),
+    ("ARTDAG_MAX_FRAME_PIXELS", "lots", "ARTDAG_MAX_FRAME_PIXELS must be an integer"),
+    ("ARTDAG_MAX_PIXELS", "100", "ARTDAG_MAX_PIXELS is no longer read"),
     ("ARTDAG_DEBUG", "maybe", "ARTDAG_DEBUG must be true or false"),
     ("ARTDAG_MAX_UPLOAD_BYTES", "0", "must be at least 1"),
     ("DATABASE_URL", "nonsense://x", "DATABASE_URL"),

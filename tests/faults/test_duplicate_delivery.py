@@ -9,7 +9,7 @@ import pytest
 
 from cache.store import cache_path
 from runs.models import Run
-from runs.tasks import render_run
+from runs.tasks import schedule_run
 from tests import images
 
 from .conftest import client
@@ -31,8 +31,8 @@ def test_two_workers_given_the_same_run_render_it_once(make_stack, seeded, repor
 
     # The other worker now gets the same message again (as after a broker
     # redelivery) and a copy under a new task id (as the sweep re-sends).
-    render_run.apply_async(args=[run["run_id"]], task_id=holder, queue=stack.queue)
-    render_run.apply_async(args=[run["run_id"]], task_id=str(uuid.uuid4()), queue=stack.queue)
+    schedule_run.apply_async(args=[run["run_id"]], task_id=holder, queue=stack.queue)
+    schedule_run.apply_async(args=[run["run_id"]], task_id=str(uuid.uuid4()), queue=stack.queue)
     wait_until(lambda: stack.events(run["run_id"], "skipped") >= 1, "the copy to be refused")
     gate.release()
     done = api.wait_finished(run["run_id"])

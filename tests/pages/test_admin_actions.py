@@ -87,19 +87,27 @@ def test_hash_prefix_search_finds_cache_items_and_assets(operator, rendered):
 
 
 def test_editing_a_recipe_in_the_admin_validates_it_and_keeps_its_hash_true(operator, demo):
-    from engine.recipe import definition_hash
+    import json
+
+    from engine.canonical import hash_object
+    from runs.builtin import effect_chain
     from runs.models import Recipe
 
     recipe = Recipe.objects.get(name="invert")
     url = f"/admin/runs/recipe/{recipe.pk}/change/"
-    bad = operator.post(url, {"description": "x", "definition": '{"inputs": 1, "steps": '
-                                                                  '[{"effect": "no-such"}]}'})
+    effects = lambda r: [n["config"]["effect"] for n in r.definition["dag"]["nodes"]  # noqa: E731
+                         if n["type"] == "EFFECT"]
+    bad = operator.post(url, {"description": "x", "definition": json.dumps(
+        effect_chain("invert", [("invert", {})]) | {"dag": {"nodes": [
+            {"id": "a", "type": "SOURCE", "config": {"input": True, "name": "image"}},
+            {"id": "b", "type": "EFFECT", "inputs": ["a"], "config": {"effect": "no-such"}}],
+            "output": "b"}})})
     assert bad.status_code == 200 and "no-such" in bad.content.decode()
     recipe.refresh_from_db()
-    assert recipe.definition["steps"][0]["effect"] == "invert"
-    good = operator.post(url, {"description": "flipped", "definition":
-                               '{"inputs": 1, "steps": [{"effect": "flip", "params": {}}]}'})
+    assert effects(recipe) == ["invert"]
+    good = operator.post(url, {"description": "flipped",
+                               "definition": json.dumps(effect_chain("invert", [("flip", {})]))})
     assert good.status_code == 302
     recipe.refresh_from_db()
-    assert recipe.definition["steps"][0]["effect"] == "flip" and recipe.description == "flipped"
-    assert recipe.definition_hash == definition_hash(recipe.definition)
+    assert effects(recipe) == ["flip"] and recipe.description == "flipped"
+    assert recipe.definition_hash == hash_object(recipe.definition)

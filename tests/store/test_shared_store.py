@@ -14,9 +14,10 @@ from cache import content, objects, thumbs
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
 from cache.store import cache_path
+from runs import steps
 from runs.demo import seed_demo
 from runs.models import Run
-from runs.services import run_render, run_submit
+from runs.services import run_submit
 from tests import images
 from tests.conftest import ROOT
 from tests.helpers import upload
@@ -69,7 +70,7 @@ def test_a_render_refuses_a_corrupt_input_from_the_bucket(bucket, artist_api):
     cache_path(digest).unlink()
     objects.put_bytes(digest, b"not the bytes that hash to this name")
 
-    assert run_render(run.pk, task_id="t") is None
+    steps.schedule(run.pk, task_id=run.task_id)
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED
     assert "corrupt" in run.error and run.output is None
