@@ -210,7 +210,8 @@ def _failure(exc: BaseException, where: str) -> str:
                         content.StoreUnavailable)):
         return f"input unavailable: {exc}"
     if isinstance(exc, SoftTimeLimitExceeded):
-        return f"stopped: over the time limit of {settings.CELERY_TASK_SOFT_TIME_LIMIT} s"
+        limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
+        return f"render stopped: over the soft time limit of {limit} s"
     if isinstance(exc, OSError):
         # A full disk or an unreadable input: the writer's temp file is gone
         # with the step, so nothing partial is left in the cache.
@@ -408,6 +409,9 @@ def _run_inline_step(run: Run, task_id: str, step: planning.Step, ctx: execute.C
         execute.run_step(step, ctx)
     except Exception as exc:  # noqa: BLE001 - recorded on the step and the run
         message = _failure(exc, f"step {step.cache_id} of run {run.id}")
+        # The task's time ran out: the run's, not any one step's doing.
+        reason = message if isinstance(exc, SoftTimeLimitExceeded) else \
+            f"step '{step.node}' ({step.type}) failed: {message}"
 
         def write() -> None:
             with transaction.atomic():
@@ -415,8 +419,7 @@ def _run_inline_step(run: Run, task_id: str, step: planning.Step, ctx: execute.C
                 Step.objects.filter(pk=step.cache_id).exclude(status=Step.Status.DONE).update(
                     status=Step.Status.FAILED, error=message[:4000], finished_at=timezone.now(),
                     attempts=F("attempts") + 1)
-                _finish(run.id, Run.Status.FAILED, task_id=task_id,
-                        error=f"step '{step.node}' ({step.type}) failed: {message}"[:4000])
+                _finish(run.id, Run.Status.FAILED, task_id=task_id, error=reason[:4000])
 
         _with_db_retry(write)
         store.queue_thumbnails()
@@ -428,7 +431,8 @@ def _schedule_spread(run: Run) -> None:
     failed = [(node, step) for node, step in rows.items() if step.status == Step.Status.FAILED]
     if failed:
         node, step = sorted(failed)[0]
-        _finish(run.id, Run.Status.FAILED, error=f"step '{node}' ({step.type}) failed: {step.error}")
+        _finish(run.id, Run.Status.FAILED,
+                error=f"step '{node}' ({step.type}) failed: {step.error}")
         return
     Run.objects.filter(pk=run.id, status=Run.Status.PENDING).update(
         status=Run.Status.RUNNING, started_at=timezone.now())
