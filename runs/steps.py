@@ -349,6 +349,17 @@ def _render_inline(run: Run, task_id: str) -> None:
             f"gave up after {settings.MAX_RENDER_ATTEMPTS} attempts: the worker rendering "
             "this run stopped each time (out of memory, or killed)"))
         return
+    try:
+        _render_claimed(run, task_id)
+    except (OperationalError, InterfaceError):
+        raise  # the database went away for longer than the retries: the task retries
+    except Exception as exc:  # noqa: BLE001 - record it on the run, never leave it running
+        log.exception("inline render of run %s failed", run.id)
+        _finish(run.id, Run.Status.FAILED, task_id=task_id,
+                error=f"internal error while rendering: {type(exc).__name__}: {exc}"[:4000])
+
+
+def _render_claimed(run: Run, task_id: str) -> None:
     plan = stored_plan(run.plan)
     sources = {e["cache_id"]: (e["cache_id"], e["media_type"]) for e in run.plan["steps"]
                if "media_type" in e}

@@ -186,3 +186,27 @@ def test_an_inline_run_renders_only_the_steps_another_run_has_not(demo):
     assert {s["node"]: s["output"] for s in stronger.provenance["steps"]}["sepia"] == \
         sepia.output_id
 
+
+
+def test_a_step_that_fails_fails_the_inline_run_by_name_and_an_internal_error_says_so(
+        demo, monkeypatch):
+    from engine.errors import EngineError
+
+    run, _ = services.run_submit(recipe="sepia-print", inputs=["cat"])
+
+    def broken(*args, **kwargs):
+        raise EngineError("the effect refused this picture")
+
+    monkeypatch.setattr("engine.effects.apply", broken)
+    run = render_inline(run, task_id=run.task_id)
+    assert run.status == "failed"
+    assert run.error == "step 'sepia' (EFFECT) failed: the effect refused this picture"
+    assert Step.objects.get(spec__node="sepia").status == "failed"
+    monkeypatch.undo()
+    monkeypatch.setattr(steps, "sign", lambda record: 1 / 0)
+    again, queued = services.run_submit(recipe="sepia-print", inputs=["cat"])
+    assert queued and Step.objects.get(spec__node="sepia").status == "pending"
+    again = render_inline(again, task_id=again.task_id)
+    assert again.status == "failed"
+    assert again.error == "internal error while rendering: ZeroDivisionError: division by zero"
+    assert again.output_id is None and again.provenance is None
