@@ -109,6 +109,7 @@ def _compare_effect(work: Path, effect: str, seconds: int, rounds: int) -> dict:
             else:
                 runs["hand"].append(media.run_child(
                     "hand-effect", {"src": str(clip), "dst": hand_out, "effect": effect}))
+            log(f"{effect} {seconds} s round {i + 1}: {side} {runs[side][-1]['seconds']:.2f} s")
     engine_out = runs["engine"][-1]["output"]
     got, want = media.facts(engine_out), media.facts(hand_out)
     if got["frames"] != want["frames"] or (got["width"], got["height"]) != SIZE:
