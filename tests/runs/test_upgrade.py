@@ -92,13 +92,17 @@ def test_a_chain_run_cannot_be_reproduced_it_kept_no_plan(chain_server):
         call_command("reproduce", "1" * 64)
 
 
-def test_an_unfinished_chain_run_is_planned_again_by_the_sweep_and_renders(chain_server):
+def test_an_unfinished_chain_run_is_planned_again_by_the_sweep_and_renders(chain_server,
+                                                                          monkeypatch):
+    from runs import recovery
     from runs.models import Run
 
+    sent = []  # the broker, here: a worker of the session must not take it first
+    monkeypatch.setattr(recovery, "run_queue", lambda run_id, task_id: sent.append(task_id))
     assert run_sweep()["replanned"] == 1
     run = Run.objects.get(pk="2" * 64)
     assert run.status == "pending" and run.plan is not None and run.inline
-    assert run.task_id != "lost" and run.queued_at is not None  # its message is sent
+    assert run.task_id != "lost" and sent == [run.task_id]
     steps.schedule(run.id, task_id=run.task_id)
     run.refresh_from_db()
     assert run.status == "completed", run.error
