@@ -8,7 +8,6 @@ from engine.canonical import hash_object
 from engine.dag import execute, plan
 from engine.dag.validate import validate
 from engine.errors import InvalidParams
-from engine.limits import Limits
 
 RECIPE = validate("""
 name: two-branches
