@@ -94,7 +94,6 @@ for _name, _instead in (("ARTDAG_MAX_PIXELS", "ARTDAG_MAX_FRAME_PIXELS (pixels i
         # an operator believing a limit holds that no longer exists.
         raise ImproperlyConfigured(f"{_name} is no longer read (it counted all frames "
                                    f"together): set {_instead} instead")
-MAX_PIXELS = MAX_FRAME_PIXELS  # the old name, still read by cache.services
 PORT = env_int("PORT", 8100, minimum=1)
 
 _default_db = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
