@@ -9,9 +9,14 @@ still starts on its beat. Fades dip to black around each boundary.
 
 A piece is a time window of a source clip, not its frames: the output is
 sampled at a constant frame rate (at frame centres) and each piece's pictures
-are read by time through a Cursor of its own, opened when the piece starts
-and dropped when it ends, so at most two are open (a crossfade). The sound is
-assembled in memory from the pieces' windows of their clips' sound.
+are read by time through a reader of its clip (a Cursor). A clip keeps its
+reader between its pieces, so a cut that resumes the clip decodes on from
+where the last one stopped instead of seeking back to a keyframe and decoding
+forward again; a second reader opens only when two pieces of one clip show at
+once (a crossfade into itself), and a loop back to the start reopens the
+clip. Idle readers are kept within a budget of decoded pixels, dropping the
+one whose clip comes back last. The sound is assembled in memory from the
+pieces' windows of their clips' sound.
 """
 
 from __future__ import annotations
@@ -27,10 +32,15 @@ from engine.errors import InvalidParams
 
 from . import _audio
 from ._values import EPSILON, Audio, Clip, Cursor, Frame, Items
-from .resize import resize_frame
+from .resize import REDUCING_GAP, resize_frame
 
 STILL_SECONDS = 2.0
 LOOP_EPSILON = 1e-9  # a cursor this close to a clip's end starts it again
+# Idle readers kept for their clips' next pieces, in decoded pixels: an open
+# 1080p H.264 decoder holds about 55 MB (its threads' contexts and reference
+# pictures), so this keeps about four, and a list of many clips does not open
+# them all at once.
+IDLE_PIXELS = 4 * 1920 * 1080
 
 
 @dataclass(frozen=True)
@@ -129,23 +139,74 @@ def run(config: dict, inputs: dict, ctx) -> Clip:
                 _sound(pieces, total), None, None)
 
 
-class _Showing:
-    """One piece's pictures at the output size, read forward by time."""
+class _Reader:
+    """One clip's pictures at the output size, read forward by time."""
 
-    def __init__(self, piece: Piece, width: int, height: int):
-        self.piece, self.size = piece, (width, height)
-        self.cursor = Cursor(piece.clip)
+    def __init__(self, clip: Clip, key: int, width: int, height: int):
+        self.clip, self.key, self.size = clip, key, (width, height)
+        self.cursor = Cursor(clip)
+        self.time = -1.0   # the last time read, in the clip's own time
+        self.returns = 0   # while idle: the piece its clip fills next
         self._source: np.ndarray | None = None
         self._sized: np.ndarray | None = None
 
     def at(self, t: float) -> np.ndarray:
-        image = self.cursor.at(self.piece.source_time(t - self.piece.start))
+        self.time = t
+        image = self.cursor.at(t)
         if image is not self._source:  # a still or a slower clip repeats its pictures
             self._source = image
             width, height = self.size
             self._sized = (image if image.shape[:2] == (height, width)
-                           else resize_frame(image, width, height, "fill"))
+                           else resize_frame(image, width, height, "fill",
+                                             reducing_gap=REDUCING_GAP))
         return self._sized
+
+
+class _Readers:
+    """The readers of the pieces showing, and idle ones for clips to come."""
+
+    def __init__(self, pieces: list[Piece], width: int, height: int):
+        self.pieces, self.width, self.height = pieces, width, height
+        # The same clip fills many pieces: readers belong to the clip.
+        keys: dict[int, int] = {}
+        self.key = [keys.setdefault(id(p.clip), len(keys)) for p in pieces]
+        self.next_use = [len(pieces)] * len(pieces)  # the clip's next piece after each
+        later: dict[int, int] = {}
+        for k in reversed(range(len(pieces))):
+            self.next_use[k] = later.get(self.key[k], len(pieces))
+            later[self.key[k]] = k
+        self.held: dict[int, _Reader] = {}  # piece -> its reader
+        self.idle: list[_Reader] = []
+
+    def at(self, k: int, t: float) -> np.ndarray:
+        piece = self.pieces[k]
+        local = piece.source_time(t - piece.start)
+        if k not in self.held:
+            self.held[k] = self._take(self.key[k], local) or \
+                _Reader(piece.clip, self.key[k], self.width, self.height)
+        return self.held[k].at(local)
+
+    def _take(self, key: int, local: float) -> _Reader | None:
+        spare = [r for r in self.idle if r.key == key]
+        if not spare:
+            return None
+        # One that has not passed ``local`` decodes on; any other starts again.
+        behind = [r for r in spare if r.time <= local]
+        reader = max(behind, key=lambda r: r.time) if behind else spare[0]
+        self.idle.remove(reader)
+        return reader
+
+    def keep(self, showing: set[int]) -> None:
+        """Let go of the pieces that have ended (time only moves forward)."""
+        for k in [k for k in self.held if k not in showing]:
+            reader = self.held.pop(k)
+            reader.returns = self.next_use[k]
+            if reader.returns < len(self.pieces):  # else its clip is done: its decoder goes
+                self.idle.append(reader)
+        # Over the budget, the reader whose clip comes back last goes first.
+        self.idle.sort(key=lambda r: r.returns)
+        while self.idle and sum(r.clip.pixels for r in self.idle) > IDLE_PIXELS:
+            self.idle.pop()
 
 
 def _pictures(pieces: list[Piece], fps: float, count: int, width: int, height: int,
@@ -155,19 +216,17 @@ def _pictures(pieces: list[Piece], fps: float, count: int, width: int, height: i
     half = fade / 2
 
     def opener(start: float) -> Iterator[Frame]:
-        showing: dict[int, _Showing] = {}
+        readers = _Readers(pieces, width, height)
         for i in range(min(max(0, int(start * fps + EPSILON)), count - 1), count):
             t = (i + 0.5) / fps
             # The last piece that has started is on top; in a crossfade the
             # one before still shows beneath it.
             k = max(0, bisect_right(starts, t + 1e-9) - 1)
-            for done in [j for j in showing if j < k - 1]:
-                del showing[done]  # a piece that has ended lets its decoder go
-            top = showing.setdefault(k, _Showing(pieces[k], width, height))
-            frame = top.at(t)
-            if k > 0 and overlap and t - starts[k] < overlap:
-                below = showing.setdefault(k - 1, _Showing(pieces[k - 1], width, height))
-                under = below.at(t)
+            mixed = bool(overlap) and k > 0 and t - starts[k] < overlap
+            readers.keep({k, k - 1} if mixed else {k})
+            frame = readers.at(k, t)
+            if mixed:
+                under = readers.at(k - 1, t)
                 alpha = np.float32((t - starts[k]) / overlap)
                 frame = np.round(under + (frame.astype(np.float32) - under) * alpha).astype(
                     np.uint8)

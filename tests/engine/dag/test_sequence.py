@@ -108,3 +108,90 @@ def test_beats_from_media_without_sound_are_refused_naming_the_node_and_input():
     ctx.input_names = {"clips": "videos", "beats": "beats"}
     with pytest.raises(_audio.NoSound, match="^node 'cut': input 'beats' has no sound"):
         sequence.run(CONFIG, {"clips": Items(["c0"]), "beats": facts}, ctx)
+
+
+def tracked(clip, live: list[int]):
+    """The clip, counting its open readers in ``live`` ([now, most at once])."""
+    def opener(start):
+        def frames():
+            live[0] += 1
+            live[1] = max(live[1], live[0])
+            try:
+                yield from clip.frames(start)
+            finally:
+                live[0] -= 1
+        return frames()
+    return clip.with_(opener=opener)
+
+
+def test_a_clip_resumed_by_later_cuts_decodes_on_instead_of_opening_again():
+    sources = [Numbered(40, fps=10, tint=40 * (i + 1)) for i in range(3)]
+    beats = {"duration": 6.0, "beats": [0.5 * k for k in range(1, 12)]}
+    frames = list(run([s.clip for s in sources], beats, fps=10.0).frames())
+    # 12 cuts, four for each clip: 2 s of its 4 s, read in one pass from its start.
+    for source in sources:
+        shown = [number(f.image) for f in frames if f.image[0, 0, 2] == source.tint]
+        assert shown == list(range(20))
+        assert len(source.opened) == 1 and source.produced <= 21
+
+
+def test_a_clip_looping_in_its_cuts_opens_once_a_pass():
+    short = Numbered(5, fps=10)  # 0.5 s, shown 2 s in three cuts
+    out = run([short.clip], {"duration": 2.0, "beats": [0.7, 1.4]}, fps=10.0)
+    assert [number(f.image) for f in out.frames()] == list(range(5)) * 4
+    assert len(short.opened) == 4 and all(t < 0.1 for t in short.opened)
+
+
+def test_a_crossfade_of_a_clip_into_itself_reads_its_two_windows_at_once():
+    source = Numbered(100, fps=25)
+    out = run([source.clip], {"duration": 2.0, "beats": [1.0]}, fps=10.0,
+              transition="crossfade", transition_duration=0.4)
+    levels = [int(f.image[0, 0, 0]) for f in out.frames()]
+    # The first cut lasts to 1.4 s (its tail under the second); the second
+    # resumes the clip there, so over [1.0, 1.4) frame t and frame t + 0.4 mix.
+    def shown(t):
+        return int(t * 25 + 1e-6)
+    for i, level in enumerate(levels):
+        t = (i + 0.5) / 10
+        if t < 1.0:
+            assert level == shown(t)
+        elif t < 1.4:
+            under, top, alpha = shown(t), shown(t + 0.4), (t - 1.0) / 0.4
+            assert abs(level - (under + (top - under) * alpha)) <= 0.5 + 1e-3
+        else:
+            assert level == shown(t + 0.4)
+    assert len(source.opened) == 2  # one reader each window, not one each frame
+
+
+@pytest.mark.parametrize("budget, most_open, opened", [
+    (sequence.IDLE_PIXELS, 6, [1] * 6), (2 * 64 * 48, 3, [1, 1, 3, 3, 3, 3])])
+def test_idle_readers_stay_within_their_budget_without_changing_a_picture(
+        monkeypatch, budget, most_open, opened):
+    def clips():
+        return [Numbered(60, fps=10, tint=30 * (i + 1)) for i in range(6)]
+
+    beats = {"duration": 5.4, "beats": [0.3 * k for k in range(1, 18)]}  # 3 cuts a clip
+    whole = [f.image.tobytes() for f in run([s.clip for s in clips()], beats,
+                                            fps=10.0).frames()]
+    monkeypatch.setattr(sequence, "IDLE_PIXELS", budget)
+    sources, live = clips(), [0, 0]
+    got = [f.image.tobytes() for f in run([tracked(s.clip, live) for s in sources], beats,
+                                          fps=10.0).frames()]
+    assert got == whole and live == [0, most_open]
+    # With room for two idle readers, the two kept are those whose clips come
+    # back soonest, every time: the other four reopen for each later cut.
+    assert [len(s.opened) for s in sources] == opened
+
+
+def test_a_source_picture_shown_by_several_output_frames_is_resized_once(monkeypatch):
+    calls = []
+    real = sequence.resize_frame
+    monkeypatch.setattr(sequence, "resize_frame",
+                        lambda *args, **kw: calls.append(1) or real(*args, **kw))
+    sources = [Numbered(20, fps=5, tint=60 * (i + 1)) for i in range(2)]
+    # 25 output frames a second over 5 a second; the cuts fall inside source
+    # frames, so a clip resumes on the picture it stopped on.
+    frames = list(run([s.clip for s in sources], {"duration": 3.6, "beats": [0.9, 1.8, 2.7]},
+                      width=32, height=24, fps=25.0).frames())
+    shown = {(int(f.image[0, 0, 2]), number(f.image)) for f in frames}
+    assert len(frames) == 90 and len(calls) == len(shown) == 18
