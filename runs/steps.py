@@ -58,6 +58,7 @@ from provenance.services import sign
 from . import identity
 from .events import run_event
 from .graphs import stored_plan
+from .heartbeat import beating
 from .models import Run, RunStep, Step
 
 log = logging.getLogger(__name__)
@@ -372,21 +373,11 @@ def _render_claimed(run: Run, task_id: str) -> None:
     store = CacheStore(run.id, owner_id=run.owner_id, output_name=run.output_name,
                        known={**sources, **done}, defer=True)
     ctx = _context(store)
-    # The claim set the heartbeat; it is renewed between steps. A small
-    # plan's steps take milliseconds to seconds, far less than the sweep's
-    # RUN_HEARTBEAT_TIMEOUT, so no thread need beat beside them (starting and
-    # joining one cost a small still's render more than the render itself
-    # on a busy host).
-    beaten = time.monotonic()
     try:
-        for step in work:
-            if step.cache_id in done:
-                continue
-            if time.monotonic() - beaten > settings.RUN_HEARTBEAT_INTERVAL:
-                Run.objects.filter(pk=run.id, task_id=task_id, status=Run.Status.RUNNING).update(
-                    heartbeat_at=timezone.now())
-                beaten = time.monotonic()
-            _run_inline_step(run, task_id, step, ctx, store)
+        with beating(run.id, task_id):
+            for step in work:
+                if step.cache_id not in done:
+                    _run_inline_step(run, task_id, step, ctx, store)
     except _StepFailed:
         return
     outputs = {name: store.known.get(cache_id, (cache_id,))[0]

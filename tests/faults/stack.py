@@ -285,16 +285,24 @@ class Gate:
         path.unlink()
         os.mkfifo(path)
         self.feeder: threading.Thread | None = None
+        self.restored = False
 
     def release(self) -> None:
+        """Feed the real bytes to every opener from now on: the engine opens
+        an input more than once (its header for the facts, then its pictures)."""
         def feed():
-            with open(self.path, "wb") as fifo:  # blocks until the worker opens it
-                fifo.write(self.data)
+            while not self.restored:
+                try:
+                    with open(self.path, "wb") as fifo:  # blocks until a worker opens it
+                        fifo.write(self.data)
+                except BrokenPipeError:
+                    pass  # a reader that wanted only the header closed early
         self.feeder = threading.Thread(target=feed, daemon=True)
         self.feeder.start()
 
     def restore(self) -> None:
         """Put the real file back (for whoever opens it next)."""
+        self.restored = True
         temp = self.path.with_name(self.path.name + ".restore")
         temp.write_bytes(self.data)
         os.replace(temp, self.path)
