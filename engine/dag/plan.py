@@ -58,13 +58,32 @@ class Plan:
         return next(s for s in self.steps if s.node == node)
 
 
+# What every step's bytes depend on besides its own executor: the values,
+# the sound helpers and the readers and writers of every stored file.
+SHARED_MODULES = ("engine.dag.ops._values", "engine.dag.ops._audio", "engine.dag.ops._decode",
+                  "engine.dag.ops._encode", "engine.dag.ops.avio", "engine.media")
+
+
+def _borrowed(module) -> list[str]:
+    """Other executors whose code this one calls (SEQUENCE resizes with
+    RESIZE's resize_frame): a change there changes this one's bytes too."""
+    names = set()
+    for value in vars(module).values():
+        origin = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", "")
+        if (isinstance(origin, str) and origin.startswith("engine.dag.ops.")
+                and origin != module.__name__ and origin not in SHARED_MODULES):
+            names.add(origin)
+    return sorted(names)
+
+
 @lru_cache(maxsize=None)
 def impl_hash(type_name: str) -> str:
-    """Hash of a node type's executor source plus the shared media helpers."""
+    """Hash of a node type's executor source, the executors it borrows from
+    and the shared media helpers."""
     module = importlib.import_module(nodes.TYPES[type_name].executor_module)
-    shared = importlib.import_module("engine.dag.ops._values")
-    return hash_object({"type": type_name, "source": inspect.getsource(module),
-                        "shared": inspect.getsource(shared)})
+    parts = [module.__name__, *_borrowed(module), *SHARED_MODULES]
+    return hash_object({"type": type_name, "source": [
+        inspect.getsource(importlib.import_module(name)) for name in parts]})
 
 
 def _node_impl(node: dict) -> str:
@@ -74,6 +93,10 @@ def _node_impl(node: dict) -> str:
     if node["type"] == "MAP":
         inner = sorted({_node_impl(n) for n in node["config"]["graph"]["nodes"]})
         return hash_object([impl_hash("MAP"), inner])
+    if node["type"] == "TRANSFORM" and node["config"].get("op") in ("blur", "sharpen"):
+        # It blurs and sharpens with the effect library's kernels.
+        effect = effects.get_effect(node["config"]["op"])
+        return hash_object([impl_hash("TRANSFORM"), effect.content_hash])
     return impl_hash(node["type"])
 
 

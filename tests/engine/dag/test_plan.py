@@ -156,3 +156,24 @@ def test_a_rerun_with_one_param_changed_executes_only_the_changed_steps(store, c
 def test_the_demo_recipes_are_valid():
     for path in sorted((Path(plan.__file__).parent / "recipes").glob("*.yaml")):
         assert validate(path.read_text())["name"] == path.stem
+
+
+def test_a_change_to_a_helper_an_executor_borrows_changes_its_steps_ids(monkeypatch):
+    # SEQUENCE, LAYER and BLEND resize with RESIZE's code; every step stores
+    # its value through the shared readers and writers.
+    real = plan.inspect.getsource
+    before = {t: plan.impl_hash(t) for t in ("SEQUENCE", "LAYER", "EFFECT", "MUX")}
+
+    def edited(name):
+        def getsource(module):
+            text = real(module)
+            return text + "\n# edited" if module.__name__ == name else text
+        return getsource
+
+    for name, changed in (("engine.dag.ops.resize", {"SEQUENCE", "LAYER"}),
+                          ("engine.dag.ops._encode", {"SEQUENCE", "LAYER", "EFFECT", "MUX"})):
+        monkeypatch.setattr(plan.inspect, "getsource", edited(name))
+        plan.impl_hash.cache_clear()
+        after = {t: plan.impl_hash(t) for t in before}
+        assert {t for t in before if after[t] != before[t]} == changed
+    plan.impl_hash.cache_clear()
