@@ -6,6 +6,8 @@ animation, an animation with the same timing; on a video, a video with the
 same size, frame count, duration and sound. identity of anything is the
 input's own hash. Media here is tiny (tests/media_samples.py)."""
 
+import json
+
 import av
 import pytest
 from PIL import Image
@@ -107,3 +109,40 @@ def test_identity_of_anything_is_the_inputs_own_hash_and_writes_nothing(client, 
     run = render(client, "identity", source)
     assert run["output_hash"] == source and run["outputs"] == {"output": source}
     assert cache_files() == before
+
+
+def test_beat_cuts_takes_its_music_from_the_soundtrack_of_a_video_file(client, tmp_path):
+    from engine.dag import synth
+
+    # A phone clip whose sound is a 120 bpm beat: the music a user has.
+    filmed = synth.clip(seed=3, seconds=4.0, fps=12, size=(64, 48)).with_(
+        audio=synth.beat_track(bpm=120, seconds=4.0))
+    music = upload(client, synth.as_file(filmed)[0], "phone.mp4")
+    clips = [upload(client, media_samples.h264_clip(tmp_path / f"v{i}.mp4", size=(80, 48),
+                                                    seconds=1.5, fps=12).read_bytes(),
+                    f"v{i}.mp4") for i in range(2)]
+    response = client.post("/runs", {"recipe": "beat-cuts",
+                                     "inputs": {"music": music, "videos": clips},
+                                     "params": {"width": 64, "height": 48}}, format="json")
+    assert response.status_code in (200, 201), response.json()
+    run = wait_for_run(client, response.json()["run_id"], timeout=300)
+    assert run["status"] == "completed", run["error"]
+    facts = video_facts(cache_path(run["output_hash"]))
+    assert facts["size"] == (64, 48)
+    # As long as the music, and its sound is the music's.
+    assert facts["sound_seconds"] == pytest.approx(4.0, abs=0.1)
+    assert facts["times"][-1] == pytest.approx(4.0, abs=0.2)
+    beats = next(s for s in run["steps"]["items"] if s["node"] == "beats")
+    analysis = json.loads(cache_path(beats["output_hash"]).read_bytes())
+    assert analysis["tempo"] == pytest.approx(120, rel=0.05)
+    assert analysis["kind"] == "video" and len(analysis["beats"]) >= 6
+
+
+def test_a_clip_longer_than_the_old_all_frames_limit_renders(client, tmp_path):
+    # 1280x720 x 24 fps x 5 s = 110.6 M pixels: over the 100 M pixels (all
+    # frames together) that a render used to hold in memory and refuse.
+    clip = media_samples.h264_clip(tmp_path / "long.mp4", size=(1280, 720), seconds=5.0, fps=24)
+    run = render(client, "invert", upload(client, clip.read_bytes(), "long.mp4"))
+    facts = video_facts(cache_path(run["output_hash"]))
+    assert facts["size"] == (1280, 720) and facts["frames"] == 120
+    assert 1280 * 720 * facts["frames"] > 100_000_000
