@@ -40,7 +40,10 @@ def _beat_forever() -> None:
             except DatabaseError:
                 # The database restarted under us: reconnect on the next beat.
                 log.warning("heartbeat of run %s missed: database unavailable", run_id)
-                connection.close()
+        if held:
+            # One connection a beat, none between: an idle thread holding one
+            # would keep its database from being dropped or restarted cleanly.
+            connection.close()
 
 
 def _ensure_thread() -> None:
