@@ -194,3 +194,62 @@ def test_the_render_form_follows_the_chosen_recipe_and_sends_the_params_set(page
     run = page.request.get(page.url, headers={"Accept": "application/json"}).json()
     assert run["recipe"] == "dog" and run["params"] == {"sigma": 2.5, "levels": 3}
     wait_until(page, "document.querySelector('#run-status').textContent.trim() === 'completed'")
+
+
+def test_an_artist_renders_a_phone_clip_through_dog_and_sees_its_poster_and_facts(
+        page, tmp_path):
+    import av
+    import numpy as np
+
+    log_in(page)
+    # The demo cat panning past the camera: H.264 with B-frames and sound.
+    clip = tmp_path / "phone-cat.mp4"
+    with Image.open(CAT) as cat:
+        picture = np.asarray(cat.convert("RGB").resize((480, 360)))
+    with av.open(str(clip), "w") as out:
+        video = out.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        sound = out.add_stream("aac", rate=48000)
+        for i in range(36):
+            frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(picture[60:300, 4 * i:4 * i + 320]), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode())
+        t = np.arange(int(1.5 * 48000)) / 48000
+        tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)[None, :]
+        samples = av.AudioFrame.from_ndarray(np.repeat(tone, 2, axis=0), format="fltp",
+                                             layout="stereo")
+        samples.sample_rate, samples.pts = 48000, 0
+        out.mux(sound.encode(samples))
+        out.mux(sound.encode())
+    page.goto("/upload")
+    page.set_input_files("#upload-file", str(clip))
+    page.click("#uploader button[type=submit]")
+    page.wait_for_url("**/cache/*/detail")
+    content_hash = page.url.rsplit("/", 2)[-2]
+    assert page.locator("#media-kind").inner_text() == "video"
+    assert "24" in page.locator("#media-length").inner_text()
+
+    # dog with one of its params set on the form.
+    page.goto(f"/render?recipe=dog&inputs={content_hash}")
+    page.fill("#id_param_levels", "4")
+    page.fill("#id_output_name", "phone-cat-dog")
+    page.click("#render-submit")
+    page.wait_for_url("**/runs/*")
+    wait_until(
+        page, "document.querySelector('#run-status').textContent.trim() === 'completed'",
+        timeout=WAIT_MS)
+    output_hash = page.locator("#run-output").get_attribute("href").split("/")[2]
+
+    page.goto(f"/cache/{output_hash}/detail")
+    assert page.locator("#media-kind").inner_text() == "video"
+    assert page.locator("#media-video").inner_text() == "h264"
+    # Its poster is a real picture a worker made, shown in the player.
+    wait_until(page, "document.querySelector('video') !== null")
+    poster = page.locator("video").get_attribute("poster")
+    wait_until(page, f"fetch('{poster}').then(r => r.status === 200)")
+    page.reload()
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-video.png"), full_page=True)
+    response = page.request.get(poster)
+    assert response.status == 200 and response.headers["content-type"].startswith("image/")
