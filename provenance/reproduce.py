@@ -28,7 +28,7 @@ from l1site.exceptions import DomainError
 from runs import identity
 from runs.graphs import source_hashes, stored_plan
 from runs.models import Run
-from runs.steps import limits
+from runs.context import limits
 
 from .models import Reproduction
 
