@@ -180,11 +180,11 @@ def _media_type(container, fmt: str, video, audio) -> tuple[str, str]:
     raise DecodeError(f"{fmt} files are not read here; the server reads {READABLE}")
 
 
-def _seconds(value, time_base) -> float | None:
+def seconds(value, time_base) -> float | None:
     return None if value is None or time_base is None else float(value * time_base)
 
 
-def _rotation(stream, first_frame) -> int:
+def rotation(stream, first_frame) -> int:
     """Clockwise degrees to show the picture upright: FFmpeg puts a phone's
     display matrix on every decoded frame (counterclockwise); older files
     carry a "rotate" tag (clockwise)."""
@@ -239,7 +239,8 @@ def _probe_av(path: Path, *, full: bool, max_frame_pixels: int | None,
             raise DecodeError(f"the file is truncated or corrupt ({_reason(exc)})") from None
 
 
-def _pick(streams):
+def main_stream(streams):
+    """The stream of a kind a file is about."""
     # Cover art (an MP3's or M4A's picture) is a "video" stream of one
     # picture: it does not make sound into video.
     return next((s for s in streams
@@ -258,16 +259,16 @@ def _channels(audio) -> int | None:
 
 
 def _av_facts(container, *, full: bool, max_frame_pixels: int | None) -> MediaFacts:
-    video = _pick(container.streams.video)
-    audio = _pick(container.streams.audio)
+    video = main_stream(container.streams.video)
+    audio = main_stream(container.streams.audio)
     if video is None and audio is None:
         raise DecodeError("the file has neither pictures nor sound")
     for stream in (video, audio):
         if stream is not None and stream.codec_context is None:
             raise DecodeError(f"the server has no decoder for this file's {stream.type}")
     fmt, media_type = _media_type(container, container.format.name, video, audio)
-    duration = (_seconds(container.duration, Fraction(1, av.time_base))
-                or _seconds((video or audio).duration, (video or audio).time_base) or 0.0)
+    duration = (seconds(container.duration, Fraction(1, av.time_base))
+                or seconds((video or audio).duration, (video or audio).time_base) or 0.0)
     facts = MediaFacts(
         kind="video" if video is not None else "audio", media_type=media_type, format=fmt,
         width=None, height=None, frames=None, duration=duration, fps=None,
@@ -292,11 +293,11 @@ def _video_facts(container, video, facts: MediaFacts, max_frame_pixels: int | No
     first = _first_frame(container, video)
     if first is None:
         raise DecodeError("the video has no picture that decodes")
-    rotation = _rotation(video, first)
+    turned = rotation(video, first)
     width, height = first.width, first.height
-    if rotation in (90, 270):
+    if turned in (90, 270):
         width, height = height, width
-    return replace(facts, width=width, height=height, fps=fps, frames=frames, rotation=rotation)
+    return replace(facts, width=width, height=height, fps=fps, frames=frames, rotation=turned)
 
 
 def _read_through(container, facts: MediaFacts, video, audio) -> MediaFacts:

@@ -17,7 +17,9 @@ import numpy as np
 
 from engine.errors import DecodeError, TooLarge
 from engine.limits import Limits
-from engine.probe import OPEN_OPTIONS
+from engine import probe
+from engine.probe import OPEN_OPTIONS, main_stream
+from engine.probe import seconds as _seconds
 
 from ._values import EPSILON, Audio, Clip, Frame
 
@@ -40,18 +42,6 @@ def open_input(path: str | Path):
 
 def _damaged(what: str, exc: av.FFmpegError) -> DecodeError:
     return DecodeError(f"the {what} is damaged ({getattr(exc, 'strerror', None) or exc})")
-
-
-def _pictures(container):
-    """The first video stream that is moving pictures (an MP3's cover art is not)."""
-    for stream in container.streams.video:
-        if not stream.disposition & av.stream.Disposition.attached_pic:
-            return stream
-    return None
-
-
-def _seconds(value, time_base) -> float | None:
-    return None if value is None else float(value * time_base)
 
 
 def _tag_seconds(text: str | None) -> float | None:
@@ -94,7 +84,7 @@ def _origin(*streams) -> float:
 def read_media(path: Path, limits: Limits) -> Clip | Audio:
     """A Clip (pictures, with the sound if any) or an Audio (sound alone)."""
     with open_input(path) as container:
-        video, sound = _pictures(container), (container.streams.audio or [None])[0]
+        video, sound = main_stream(container.streams.video), main_stream(container.streams.audio)
         if video is None and sound is None:
             raise DecodeError("the file has neither pictures nor sound")
         origin = _origin(video, sound)
@@ -157,16 +147,17 @@ def _check(width: int, height: int, container, limits: Limits) -> None:
 
 
 def _rotation(container, stream) -> int:
-    """The rotation, counter-clockwise degrees (0, 90, 180, 270). FFmpeg gives a
-    stream's display matrix to its decoded frames only, so this decodes the
-    first frame; that also proves the stream decodes at all."""
+    """The rotation, counter-clockwise degrees (0, 90, 180, 270), as the probe
+    reads it. FFmpeg gives a stream's display matrix to its decoded frames
+    only, so this decodes the first frame; that also proves the stream
+    decodes at all."""
     try:
         frame = next(iter(container.decode(stream)), None)
     except av.FFmpegError as exc:
         raise _damaged("video", exc) from None
     if frame is None:
         raise DecodeError("the video stream holds no frames")
-    return int(round((frame.rotation or 0) / 90)) % 4 * 90
+    return -probe.rotation(stream, frame) % 360
 
 
 def _frames(path: Path, index: int, start: float, *, origin: float, end: float | None,
@@ -323,7 +314,7 @@ def _chunks(path: Path, index: int, rate: int, layout: str, channels: int, lead:
 def read_sound(path: Path, limits: Limits) -> Audio:
     """The sound of a file, on the same clock as its pictures (read_media's)."""
     with open_input(path) as container:
-        sound = (container.streams.audio or [None])[0]
+        sound = main_stream(container.streams.audio)
         if sound is None:
             raise DecodeError("the file has no sound")
-        return _audio(path, container, sound, limits, _origin(_pictures(container), sound))
+        return _audio(path, container, sound, limits, _origin(main_stream(container.streams.video), sound))
