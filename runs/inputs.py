@@ -29,8 +29,8 @@ INLINE_PIXELS = 4_000_000
 def media_kind(item: CacheItem) -> str | None:
     """still, animation, video or audio; None for a file that is no media.
     Rows from before the cache recorded kinds are judged by media type."""
-    if kind := getattr(item, "kind", ""):
-        return kind
+    if item.kind:
+        return item.kind
     major = item.media_type.split("/", 1)[0]
     if major == "image":
         return "animation" if (item.frames or 1) > 1 else "still"
@@ -42,8 +42,9 @@ def _refuse_kind(item: CacheItem, kind: str, wanted: str, label: str, node: str)
         raise DomainError(f"{label} is sound only, but node '{node}' takes pictures "
                           "(a still, an animation or a video)", code="wrong_input_kind")
     if wanted == "audio":
-        silent_video = (kind == "video" and getattr(item, "kind", "")
-                        and not getattr(item, "audio_codec", "x"))
+        # A video probed on arrival says whether it has sound; one from
+        # before the cache recorded codecs is given the benefit of the doubt.
+        silent_video = kind == "video" and item.kind and not item.audio_codec
         if kind in ("still", "animation") or silent_video:
             raise DomainError(f"{label} is {'a video' if kind == 'video' else 'a picture'} with "
                               f"no sound, but node '{node}' takes sound", code="wrong_input_kind")
@@ -63,7 +64,7 @@ def check_item(item: CacheItem, *, label: str, node: str, wanted: str = "any") -
         raise DomainError(f"{label} has frames of {width}x{height} = {width * height} pixels; "
                           f"the limit is {settings.MAX_FRAME_PIXELS} pixels per frame",
                           code="input_too_large", status_code=413)
-    duration = getattr(item, "duration", None)
+    duration = item.duration
     if duration is not None and duration > settings.MAX_MEDIA_SECONDS:
         raise DomainError(f"{label} lasts {duration:.1f} s; the limit is "
                           f"{settings.MAX_MEDIA_SECONDS} s", code="input_too_large",
