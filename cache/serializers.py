@@ -38,3 +38,21 @@ class UploadSerializer(serializers.Serializer):
 
 class ImportQuerySerializer(serializers.Serializer):
     path = serializers.CharField(help_text="absolute server path under ARTDAG_IMPORT_ROOTS")
+
+
+MAX_PRESENCE_HASHES = 1000  # one request's worth; a client asks again for the rest
+
+
+class PresenceQuerySerializer(serializers.Serializer):
+    hashes = serializers.ListField(
+        child=serializers.RegexField(r"^[0-9a-f]{64}$", error_messages={
+            "invalid": "not a content hash: expected 64 lowercase hex characters"}),
+        allow_empty=False, max_length=MAX_PRESENCE_HASHES,
+        help_text=f"content hashes (SHA3-256, lowercase hex), at most {MAX_PRESENCE_HASHES}")
+
+
+class PresenceSerializer(serializers.Serializer):
+    present = serializers.ListField(child=serializers.CharField(),
+                                    help_text="the hashes whose bytes the server holds")
+    missing = serializers.ListField(child=serializers.CharField(),
+                                    help_text="the hashes a client should upload")

@@ -263,6 +263,19 @@ def cache_get(content_hash: str) -> CacheItem:
     return item
 
 
+def cache_presence(hashes: list[str]) -> tuple[list[str], list[str]]:
+    """(present, missing) for many content hashes at once, each list in the
+    order given, without duplicates: what an uploading client asks before it
+    sends anything. Present means indexed *and* bytes still to be had, since a
+    row can outlive its bytes and a render of such an input would fail; one
+    query for the rows, then a stat each (with s3, a HEAD for those this host
+    lacks). 503 if the shared store cannot say."""
+    wanted = list(dict.fromkeys(hashes))
+    indexed = set(CacheItem.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    held = _or_unavailable(lambda: {h for h in wanted if h in indexed and content.available(h)})
+    return [h for h in wanted if h in held], [h for h in wanted if h not in held]
+
+
 def cache_verify_item(item: CacheItem, progress: Progress = None) -> str:
     """Re-hash one stored file: "ok", "missing", or "corrupt" (bytes that no
     longer hash to their name)."""

@@ -6,12 +6,15 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import OpenUnlessPrivate
 from l1site.exceptions import DomainError
+from l1site.parsers import BoundedJSONParser
 from l1site.pagination import NewestFirst
 
 from . import download, services
 from .models import CacheItem
-from .serializers import CacheItemSerializer, ImportQuerySerializer, UploadSerializer
+from .serializers import (CacheItemSerializer, ImportQuerySerializer, PresenceQuerySerializer,
+                          PresenceSerializer, UploadSerializer)
 from .uploads import CacheUploadedFile, too_large
 
 
@@ -80,3 +83,18 @@ class CacheImport(APIView):
                                                    owner=request.user)
         return Response(CacheItemSerializer(item).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class CachePresence(APIView):
+    """Which of many content hashes the server holds: one question before an
+    upload instead of a HEAD per file. A read, so open unless L1_PRIVATE."""
+
+    permission_classes = [OpenUnlessPrivate]
+    parser_classes = [BoundedJSONParser]
+
+    @extend_schema(request=PresenceQuerySerializer, responses={200: PresenceSerializer})
+    def post(self, request):
+        query = PresenceQuerySerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        present, missing = services.cache_presence(query.validated_data["hashes"])
+        return Response({"present": present, "missing": missing})

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import views as accounts
 from assets.views import AssetDetail, AssetListCreate
-from cache.views import CacheContent, CacheImport, CacheListUpload
+from cache.views import CacheContent, CacheImport, CacheListUpload, CachePresence
 from runs.views import (EffectList, RecipeDetail, RecipeList, RecipeVersionDetail, RunCancel,
                         RunDetail, RunListCreate, RunPlan)
 from provenance.views import (Actor, CacheLineage, ProvenanceVerify, RunLineage, RunProvenance,
@@ -23,6 +23,8 @@ urlpatterns = [
     path("runs/<str:run_id>/cancel", RunCancel.as_view(), name="run-cancel"),
     path("cache", CacheListUpload.as_view(), name="cache"),
     path("cache/import", CacheImport.as_view(), name="cache-import"),
+    # Before cache/<hash>: which of many hashes the server holds (artdag upload).
+    path("cache/presence", CachePresence.as_view(), name="cache-presence"),
     path("cache/<str:content_hash>", CacheContent.as_view(), name="cache-content"),
     path("assets", AssetListCreate.as_view(), name="assets"),
     path("assets/<str:name>", AssetDetail.as_view(), name="asset-detail"),
