@@ -17,7 +17,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.utils import timezone
+
+from l1site.dbclock import Now
 
 from .models import Run
 
@@ -28,18 +29,25 @@ _lock = threading.Lock()
 _started_in: int | None = None  # the pid whose thread beats (threads do not survive fork)
 
 
+def beat(held: dict[str, str]) -> None:
+    """Renew the heartbeat of each run (id -> the task id rendering it).
+    The time is the database's own (Now() in the UPDATE): the sweep that
+    judges it runs on another host, whose clock may not agree with ours."""
+    for run_id, task_id in held.items():
+        try:
+            Run.objects.filter(pk=run_id, task_id=task_id, status=Run.Status.RUNNING
+                               ).update(heartbeat_at=Now())
+        except DatabaseError:
+            # The database restarted under us: reconnect on the next beat.
+            log.warning("heartbeat of run %s missed: database unavailable", run_id)
+
+
 def _beat_forever() -> None:
     stop = threading.Event()
     while not stop.wait(settings.RUN_HEARTBEAT_INTERVAL):
         with _lock:
-            held = list(_on_hand.items())
-        for run_id, task_id in held:
-            try:
-                Run.objects.filter(pk=run_id, task_id=task_id, status=Run.Status.RUNNING
-                                   ).update(heartbeat_at=timezone.now())
-            except DatabaseError:
-                # The database restarted under us: reconnect on the next beat.
-                log.warning("heartbeat of run %s missed: database unavailable", run_id)
+            held = dict(_on_hand)
+        beat(held)
         if held:
             # One connection a beat, none between: an idle thread holding one
             # would keep its database from being dropped or restarted cleanly.

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
+from l1site.dbclock import Now, db_ago
 from l1site.exceptions import DomainError
 
 from .events import run_event
@@ -43,8 +43,9 @@ def run_queue(run_id: str, task_id: str) -> bool:
         run_event(run_id, "pending", queue="not yet queued", task=task_id, level=logging.WARNING,
                   reason=f"broker unreachable: {type(exc).__name__}: {exc}"[:300])
         return False
+    # The database's clock: the sweep on another host compares it (step 2).
     Run.objects.filter(pk=run_id, task_id=task_id, queued_at__isnull=True).update(
-        queued_at=timezone.now())
+        queued_at=Now())
     run_event(run_id, "pending", queue="queued", task=task_id)
     return True
 
@@ -111,8 +112,11 @@ def _replan(run: Run) -> bool:
 
 
 def run_sweep() -> dict:
-    """One pass of the sweep and reaper. Returns what it did, by kind."""
-    now = timezone.now()
+    """One pass of the sweep and reaper. Returns what it did, by kind.
+
+    Every age is measured by the database's clock, in the query (db_ago):
+    heartbeats, claims and queueing times are written with it by workers and
+    web processes on other hosts, and this host's clock may not agree."""
     done = {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0, "scheduled": 0,
             "replanned": 0}
     fields = ["id", "task_id", "attempts", "started_at", "heartbeat_at", "queued_at"]
@@ -128,7 +132,7 @@ def run_sweep() -> dict:
     # nudged by pass 4, not queued or reaped as one task.
     whole = Run.objects.filter(inline=True)
     unqueued = whole.filter(status=Run.Status.PENDING, queued_at__isnull=True,
-                            created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
+                            created_at__lt=db_ago(settings.RUN_QUEUE_GRACE))
     for run in unqueued.only(*fields)[:SWEEP_BATCH]:
         done["queued"] += _requeue(run, reason="not yet queued", status=Run.Status.PENDING,
                                    queued_at__isnull=True)
@@ -137,7 +141,7 @@ def run_sweep() -> dict:
     # a broker restart. A duplicate is harmless (the claim admits one).
     stale_queued = whole.filter(
         status=Run.Status.PENDING,
-        queued_at__lt=now - timedelta(seconds=settings.RUN_REQUEUE_AFTER))
+        queued_at__lt=db_ago(settings.RUN_REQUEUE_AFTER))
     for run in stale_queued.only(*fields)[:SWEEP_BATCH]:
         done["requeued"] += _requeue(run, reason="queued but never claimed",
                                      status=Run.Status.PENDING, queued_at=run.queued_at)
@@ -145,12 +149,14 @@ def run_sweep() -> dict:
     # 3. Running with no sign of life: past the hard time limit (the worker
     # killed the render, so nothing recorded it), or no heartbeat.
     hard_limit = settings.CELERY_TASK_TIME_LIMIT
-    silent = now - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT)
+    silent = db_ago(settings.RUN_HEARTBEAT_TIMEOUT)
     stuck = whole.filter(status=Run.Status.RUNNING).filter(
         Q(heartbeat_at__lt=silent) | Q(heartbeat_at__isnull=True, started_at__lt=silent)
-        | Q(started_at__lt=now - timedelta(seconds=hard_limit + settings.RUN_HEARTBEAT_INTERVAL)))
+        | Q(started_at__lt=db_ago(hard_limit + settings.RUN_HEARTBEAT_INTERVAL))).annotate(
+        over_limit=ExpressionWrapper(Q(started_at__lt=db_ago(hard_limit)),
+                                     output_field=BooleanField()))
     for run in stuck.only(*fields)[:SWEEP_BATCH]:
-        if run.started_at and (now - run.started_at).total_seconds() > hard_limit:
+        if run.over_limit:
             done["failed"] += _fail(run, f"render stopped: over the hard time limit of {hard_limit} s "
                                          "(the worker killed it)")
         elif run.attempts >= settings.MAX_RENDER_ATTEMPTS:
@@ -163,7 +169,7 @@ def run_sweep() -> dict:
     # Scheduling is idempotent; it queues steps never queued (the broker was
     # away), steps whose worker died (lease run out), and finishes runs that are done.
     spread = Run.objects.filter(inline=False, plan__isnull=False, status__in=unfinished,
-                                created_at__lt=now - timedelta(seconds=settings.RUN_QUEUE_GRACE))
+                                created_at__lt=db_ago(settings.RUN_QUEUE_GRACE))
     for run_id in spread.values_list("id", flat=True)[:SWEEP_BATCH]:
         done["scheduled"] += _schedule(run_id)
     if any(done.values()):

@@ -29,19 +29,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from accounts.services import username_handle
 from cache import content
 from engine.dag import execute, plan as planning
 from engine.errors import EngineError
+from l1site.dbclock import Now, db_after, db_ago, db_sql
 from l1site.exceptions import DomainError
 from provenance.services import sign
 
@@ -156,7 +156,10 @@ def _claim_sql(condition: str) -> str:
     run, step, used = (quote(m._meta.db_table) for m in (Run, Step, RunStep))
     user_model = get_user_model()._meta
     user, username = quote(user_model.db_table), quote(user_model.get_field("username").column)
-    return (f"UPDATE {run} SET status = %s, started_at = %s, heartbeat_at = %s, "
+    # The database's clock: the sweep and redeliveries on other hosts judge
+    # this heartbeat (l1site.dbclock).
+    now, _ = db_sql(Now())
+    return (f"UPDATE {run} SET status = %s, started_at = {now}, heartbeat_at = {now}, "
             f"attempts = attempts + 1, task_id = %s WHERE id = %s AND {quote('inline')} = %s "
             f"AND {condition} RETURNING *, "
             f"(SELECT {username} FROM {user} WHERE {user}.id = {run}.owner_id) AS owner_username, "
@@ -166,9 +169,8 @@ def _claim_sql(condition: str) -> str:
 
 
 def _claim(run_id: str, task_id: str, condition: str, *extra) -> Run | None:
-    at = connection.ops.adapt_datetimefield_value(timezone.now())  # as the ORM would store it
     claimed = Run.objects.raw(_claim_sql(condition),
-                              [Run.Status.RUNNING, at, at, task_id, run_id, True, *extra])
+                              [Run.Status.RUNNING, task_id, run_id, True, *extra])
     return next(iter(claimed), None)
 
 
@@ -195,11 +197,11 @@ def schedule(run_id: str, *, task_id: str = "") -> None:
     if run.task_id != task_id or run.status != Run.Status.RUNNING:
         run_event(run_id, "skipped", task=task_id or "-", reason="held by another delivery")
         return
-    stale = connection.ops.adapt_datetimefield_value(
-        timezone.now() - timedelta(seconds=settings.RUN_HEARTBEAT_TIMEOUT))
+    # Stale by the database's clock, which wrote the heartbeat.
+    stale, stale_params = db_sql(db_ago(settings.RUN_HEARTBEAT_TIMEOUT))
     run = _claim(run_id, task_id,
-                 "status = %s AND task_id = %s AND (heartbeat_at < %s OR heartbeat_at IS NULL)",
-                 Run.Status.RUNNING, task_id, stale)
+                 f"status = %s AND task_id = %s AND (heartbeat_at < {stale} OR heartbeat_at IS NULL)",
+                 Run.Status.RUNNING, task_id, *stale_params)
     if run is None:
         raise HeldElsewhere(run_id)
     _render_inline(run, task_id)
@@ -294,7 +296,12 @@ def _run_inline_step(run: Run, task_id: str, step: planning.Step, ctx: execute.C
 
 
 def _schedule_spread(run: Run) -> None:
-    rows = {rs.node: rs.step for rs in RunStep.objects.filter(run=run).select_related("step")}
+    # Whether another worker's lease is live, by the database's clock (which wrote it).
+    lease_live = ExpressionWrapper(Q(step__lease_expires_at__gt=Now()), output_field=BooleanField())
+    rows = {}
+    for rs in RunStep.objects.filter(run=run).select_related("step").annotate(live=lease_live):
+        rows[rs.node] = rs.step
+        rs.step.lease_live = bool(rs.live)
     failed = [(node, step) for node, step in rows.items() if step.status == Step.Status.FAILED]
     if failed:
         node, step = sorted(failed)[0]
@@ -304,12 +311,10 @@ def _schedule_spread(run: Run) -> None:
     Run.objects.filter(pk=run.id, status=Run.Status.PENDING).update(
         status=Run.Status.RUNNING, started_at=timezone.now())
     ready = []
-    now = timezone.now()
     for entry in run.plan["steps"]:
         step = rows[entry["node"]]
         # A step another worker holds under a live lease is left to it.
-        held = step.status == Step.Status.RUNNING and step.lease_expires_at and \
-            step.lease_expires_at > now
+        held = step.status == Step.Status.RUNNING and step.lease_live
         if step.status != Step.Status.DONE and not held and all(
                 rows[d].status == Step.Status.DONE for d in entry["deps"]):
             ready.append(step.cache_id)
@@ -344,8 +349,7 @@ class _Lease(threading.Thread):
             while not self.stop.wait(every):
                 Step.objects.filter(pk=self.cache_id, lease_owner=self.owner,
                                     status=Step.Status.RUNNING).update(
-                    lease_expires_at=timezone.now() + timedelta(
-                        seconds=settings.STEP_LEASE_SECONDS))
+                    lease_expires_at=db_after(settings.STEP_LEASE_SECONDS))
         finally:
             connection.close()  # this thread's own connection
 
@@ -366,20 +370,20 @@ def _wake(cache_id: str) -> None:
 
 def render(cache_id: str, *, owner: str) -> float | None:
     """Render one step if this worker can claim it. Returns None when the
-    step is settled, or the seconds until another worker's lease runs out."""
-    now = timezone.now()
+    step is settled, or the seconds until another worker's lease runs out.
+    Leases are set and compared by the database's clock: the worker holding
+    one may be on a host whose clock is not ours."""
     claimed = Step.objects.filter(pk=cache_id).filter(
         Q(status=Step.Status.PENDING)
-        | Q(status=Step.Status.RUNNING, lease_expires_at__lt=now)).update(
+        | Q(status=Step.Status.RUNNING, lease_expires_at__lt=Now())).update(
         status=Step.Status.RUNNING, lease_owner=owner, attempts=F("attempts") + 1,
-        lease_expires_at=now + timedelta(seconds=settings.STEP_LEASE_SECONDS),
-        started_at=now, error="")
-    step = Step.objects.filter(pk=cache_id).first()
+        lease_expires_at=db_after(settings.STEP_LEASE_SECONDS), started_at=Now(), error="")
+    step = Step.objects.filter(pk=cache_id).annotate(db_now=Now()).first()
     if step is None:
         return None
     if not claimed:
         if step.status == Step.Status.RUNNING and step.lease_expires_at:
-            return max(1.0, (step.lease_expires_at - now).total_seconds())
+            return max(1.0, (step.lease_expires_at - step.db_now).total_seconds())
         _wake(cache_id)
         return None
     if step.attempts > settings.MAX_RENDER_ATTEMPTS:
