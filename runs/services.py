@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,12 +34,22 @@ def recipe_get(name: str) -> Recipe:
     return recipe
 
 
-def refuse_over_active_limit(owner) -> None:
+def refuse_over_active_limit(owner, run_id: str) -> None:
+    """Refuse a submission that would take the owner over the active-run limit.
+    Inside the submission's transaction: the owner's row is locked first (FOR
+    NO KEY UPDATE, which the foreign-key checks of other writes do not wait
+    for), so of two submissions at once the second counts after the first
+    has committed its run; SQLite's IMMEDIATE transactions already let one
+    writer in at a time. Asking again for a run that is active is not a new one."""
     if not getattr(owner, "is_authenticated", False):
         return
-    active = Run.objects.filter(owner=owner, status__in=[Run.Status.PENDING, Run.Status.RUNNING])
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=owner.pk)
+         .values_list("pk", flat=True))
+    active = Run.objects.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING])
+    if active.filter(pk=run_id).exists():
+        return
     limit = settings.MAX_ACTIVE_RUNS_PER_USER
-    if active.count() >= limit:
+    if active.filter(owner=owner).count() >= limit:
         raise DomainError(f"you have {limit} runs pending or running, the most allowed at once; "
                           "submit more when some finish", code="too_many_active_runs",
                           status_code=429)
@@ -89,8 +100,7 @@ def run_submit(*, recipe: str, inputs, params: dict | None = None, output_name: 
     task_id = str(uuid.uuid4())
     with transaction.atomic():
         lock_inputs(sorted(items))
-        if not Run.objects.filter(pk=run_id).exists():
-            refuse_over_active_limit(owner)
+        refuse_over_active_limit(owner, run_id)
         run, created = Run.objects.get_or_create(id=run_id, defaults={
             "recipe": recipe_obj, "recipe_name": recipe_obj.name,
             "recipe_hash": recipe_obj.definition_hash, "inputs": recorded,
