@@ -15,6 +15,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Space-separated names from accounts.scopes.SCOPES. Tokens made before
+    # scopes existed get "admin": they keep the full rights they had.
+    scopes = models.CharField(max_length=64, default="admin")
+    expires_at = models.DateTimeField(null=True, blank=True)  # null: never expires
 
     class Meta:
         ordering = ["-created_at"]
@@ -33,4 +37,12 @@ class ApiToken(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()

@@ -3,14 +3,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import permissions, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from l1site.exceptions import DomainError
 
-from . import services
+from . import scopes, services
+from .authentication import ApiTokenAuthentication, PasswordAuthentication
 from .models import ApiToken
 from .serializers import CreatedTokenSerializer, TokenCreateSerializer, TokenSerializer
 
@@ -21,19 +23,31 @@ def _me(user) -> dict:
 
 
 class Me(APIView):
-    """Who the caller is: username and actor handle."""
+    """Who the caller is: username and actor handle; with a named token, that
+    token's name, scopes and expiry."""
 
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(responses={200: dict}, tags=["accounts"])
     def get(self, request):
-        return Response(_me(request.user))
+        me = _me(request.user)
+        if isinstance(request.auth, ApiToken):
+            me["token"] = {"name": request.auth.name, "scopes": request.auth.scope_list,
+                           "expires_at": request.auth.expires_at}
+        return Response(me)
 
 
 class TokenListCreate(APIView):
-    """The caller's API tokens; POST makes a new named one (its key is shown once)."""
+    """The caller's API tokens; POST makes a new named one (its key is shown once).
+
+    POST also takes HTTP Basic (username and password), so a client can get a
+    token without a browser. Those tries count toward the login lock-out: when
+    locked, 429 with Retry-After. With a token, only an `admin` one may make
+    another."""
 
     permission_classes = [permissions.IsAuthenticated]
+    authentication_classes = [ApiTokenAuthentication, PasswordAuthentication,
+                              SessionAuthentication]
 
     @extend_schema(responses={200: inline_serializer(
         "TokenList", {"results": TokenSerializer(many=True)})}, tags=["accounts"])
@@ -41,12 +55,18 @@ class TokenListCreate(APIView):
         tokens = ApiToken.objects.filter(user=request.user)
         return Response({"results": TokenSerializer(tokens, many=True).data})
 
-    @extend_schema(request=TokenCreateSerializer, responses={201: CreatedTokenSerializer},
-                   tags=["accounts"])
+    @extend_schema(
+        request=TokenCreateSerializer, responses={201: CreatedTokenSerializer}, tags=["accounts"],
+        description="Make a named token. Scopes: " + ", ".join(scopes.SCOPES) + " (each includes "
+                    "those before it; omitted: admin). `expires_in`: days (omitted: never). "
+                    "Accepts HTTP Basic; failed passwords count toward the login lock-out "
+                    "(429 with Retry-After when locked).",
+        examples=[OpenApiExample("a read-only token for a week", request_only=True,
+                                 value={"name": "laptop", "scopes": ["read"], "expires_in": 7})])
     def post(self, request):
         data = TokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        token, key = services.token_create(user=request.user, name=data.validated_data["name"])
+        token, key = services.token_create(user=request.user, **data.validated_data)
         token.key = key
         return Response(CreatedTokenSerializer(token).data, status=status.HTTP_201_CREATED)
 
@@ -62,6 +82,14 @@ class TokenRevoke(APIView):
             services.token_revoke(user=request.user, token_id=token_id)).data)
 
 
+# The page offers one scope (each includes those before it) and a few lifetimes.
+PAGE_SCOPES = [("read", "read: look only"),
+               ("render", "render: upload, render, cancel, publish, name assets"),
+               ("admin", "admin: everything you may do")]
+PAGE_EXPIRIES = [("", "never"), ("1", "1 day"), ("7", "7 days"), ("30", "30 days"),
+                 ("90", "90 days"), ("365", "1 year")]
+
+
 @login_required
 def profile(request):
     """A minimal page: who you are and your API tokens."""
@@ -70,6 +98,8 @@ def profile(request):
         "tokens": ApiToken.objects.filter(user=request.user),
         "new_key": request.session.pop("new_token_key", None),
         "private": settings.L1_PRIVATE,
+        "scope_choices": PAGE_SCOPES,
+        "expiry_choices": PAGE_EXPIRIES,
     })
 
 
@@ -78,10 +108,12 @@ def profile(request):
 def profile_token_create(request):
     data = TokenCreateSerializer(data=request.POST)
     if not data.is_valid():
-        messages.error(request, services.NAME_RULE)
+        field, errors = next(iter(data.errors.items()))
+        first = errors[0] if isinstance(errors, list) else next(iter(errors.values()))[0]
+        messages.error(request, services.NAME_RULE if field == "name" else f"{field}: {first}")
         return redirect("profile")
     try:
-        _, key = services.token_create(user=request.user, name=data.validated_data["name"])
+        _, key = services.token_create(user=request.user, **data.validated_data)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("profile")

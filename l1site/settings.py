@@ -9,6 +9,7 @@ with ImproperlyConfigured instead of being silently ignored.
 import getpass
 import os
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -124,6 +125,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
+    "axes",  # login lock-out (accounts.lockout)
     "cache",
     "assets",
     "runs",
@@ -139,6 +141,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login's answer into the lock-out's.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "l1site.urls"
@@ -413,3 +417,33 @@ if bool(S3_ACCESS_KEY_ID) != bool(S3_SECRET_ACCESS_KEY):
 S3_PREFIX = env_str("ARTDAG_S3_PREFIX", "")
 # With the s3 store: the most bytes this host keeps in CACHE_DIR.
 HOT_CACHE_BYTES = env_int("ARTDAG_HOT_CACHE_BYTES", 20 * 1024 ** 3, minimum=1)
+# --- Login lock-out (django-axes, accounts.lockout) and API token scopes.
+# Failed password logins (/login, /admin/login/, HTTP Basic on POST /tokens)
+# are counted in the database, so every web process shares them. After
+# ARTDAG_LOGIN_FAILURE_LIMIT failures, each within ARTDAG_LOGIN_COOLOFF
+# minutes of the one before, that username from that address and that address
+# for any username are refused for the cool-off: the forms say so with the
+# time left, the API answers 429 with Retry-After.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out tries before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("ARTDAG_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ARTDAG_LOGIN_COOLOFF", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+# A try refused while locked is not counted again: the cool-off ends when the
+# form said it would.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# accounts.lockout resets on success, for that username from that address
+# only; axes' own reset would clear the whole address.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_ENABLE_ADMIN = False  # accounts.admin lists and lifts lock-outs for staff
+# Axes logs each failure with the username and address masked (a password
+# typed into the username field stays out of the log); accounts.lockout logs
+# each lock-out with both, and no start-up banner on every command.
+AXES_VERBOSE = False
+# Reverse proxies in front of the web server that append to X-Forwarded-For
+# (0: clients connect directly, and their socket address is the one counted).
+PROXY_COUNT = env_int("ARTDAG_PROXY_COUNT", 0, minimum=0)
