@@ -54,7 +54,12 @@ class Effect:
 
     @cached_property
     def content_hash(self) -> str:
-        """Identifies the implementation: the defining module's source plus the shared helpers."""
+        """Identifies the implementation: the defining module's source, the
+        shared kernels' source and the versions of the libraries they call.
+
+        Any edit to an effect's code, or an upgrade of OpenCV or Pillow, gives
+        a new hash, so a render made by other code is never served from the
+        cache for this one (tests/engine/test_effect_versions.py)."""
         from engine.effects import _common
 
         return hash_object(
@@ -62,6 +67,7 @@ class Effect:
                 "name": self.name,
                 "source": inspect.getsource(sys.modules[self.fn.__module__]),
                 "common": inspect.getsource(_common),
+                "kernels": _common.KERNELS,
             }
         )
 
@@ -213,10 +219,16 @@ def all_effects() -> list[Effect]:
 
 
 def apply(
-    effect: Effect | str, imgs: list[np.ndarray], params: dict[str, Any] | None
+    effect: Effect | str, imgs: list[np.ndarray], params: dict[str, Any] | None,
+    threads: int = 1,
 ) -> np.ndarray:
-    """Run effect on the input frames with validated params; returns a new uint8 frame."""
-    from engine.effects._common import check_frame
+    """Run effect on the input frames with validated params; returns a new uint8 frame.
+
+    ``threads``: how many threads the effect's kernels may split a frame
+    over (ARTDAG_EFFECT_THREADS on the server). It changes the time only:
+    every kernel computes each pixel on its own, so the bytes are the same.
+    """
+    from engine.effects._common import check_frame, use_threads
 
     if isinstance(effect, str):
         effect = get_effect(effect)
@@ -233,6 +245,9 @@ def apply(
     for img in imgs:
         check_frame(img)
     values = validate_params(effect, params)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a whole number of at least 1, got {threads!r}")
+    use_threads(threads)
     if effect.max_inputs == 1:
         out = effect.fn(imgs[0], **values)
     else:

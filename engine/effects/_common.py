@@ -1,34 +1,49 @@
-"""Numpy helpers shared by the effects.
+"""Kernels shared by the effects: 8-bit integer and fixed-point, bit-exact.
 
-Every effect's content hash includes this file's source, so a change here
-invalidates every cached render made with the old code.
+Every effect's content hash includes this file's source and the versions of
+OpenCV and Pillow (see ``KERNELS``), so a change here, or an upgrade of a
+library whose kernel an effect calls, gives every effect a new hash and
+cached renders of the old code are never served for the new.
 
-Determinism across machines: the float helpers use only elementwise +, -,
-*, / and sqrt in a fixed order (IEEE correctly rounded, so bit-identical on
-any CPU). They avoid BLAS (np.dot, tensordot), float reductions whose
-summation order numpy may choose (np.mean, np.sum) and transcendental
-ufuncs (exp, tanh) whose SIMD variants may differ in the last bit between
-CPUs. Pillow's 8-bit resampling uses fixed-point kernels.
+Why the output is the same on every CPU: effects only call
+
+* integer arithmetic (numpy or OpenCV add/subtract, saturating, on 8 or 16
+  bits), table lookups (``cv2.LUT``) and pixel shuffles (flip, rotate);
+* OpenCV kernels that compute in fixed point the same way in their SIMD and
+  scalar code: 8-bit ``GaussianBlur`` (documented bit-exact, asked for with
+  ``ALGO_HINT_ACCURATE`` so no approximate accelerated path is taken),
+  integer ``cvtColor``, ``Sobel`` from 8 to 16 bits (an integer kernel) and
+  the 3x3 ``transform`` of 8-bit pixels (10-bit fixed point);
+* float operations that are exact or correctly rounded in IEEE arithmetic
+  whatever the vector width: scaling by a power of two, products and sums of
+  small integers, sqrt;
+* Pillow's 8-bit resampling (fixed-point C, no SIMD dispatch).
+
+A test renders every effect under several instruction-set settings and
+thread counts and compares the bytes.
 """
 
 from __future__ import annotations
 
-import math
-
+import cv2
 import numpy as np
+import PIL
 from PIL import Image
 
-# Rec. 601 luma weights: the usual choice for 8-bit sRGB stills and video.
-LUMA_R = np.float32(0.299)
-LUMA_G = np.float32(0.587)
-LUMA_B = np.float32(0.114)
+# The libraries whose kernels decide the output bytes: part of every
+# effect's content hash. numpy is not listed: effects use it only for
+# integer and correctly rounded float arithmetic, which its versions share.
+KERNELS = {"opencv": cv2.__version__, "pillow": PIL.__version__}
 
-# Three box passes approximate a gaussian closely (the variance is exact, the
-# shape within a few percent); more passes cost time without a visible change.
-_BOX_PASSES = 3
+# One thread unless the caller asks for more (apply(threads=...)): OpenCV
+# would otherwise start one per core in every worker process.
+cv2.setNumThreads(1)
 
 # Largest output side any effect may produce (guards memory, e.g. resize or hstack).
 MAX_SIDE = 16384
+
+# Edges repeat the border pixel, so flat regions stay flat up to the frame edge.
+BORDER = cv2.BORDER_REPLICATE
 
 
 def check_frame(img: np.ndarray) -> None:
@@ -43,148 +58,92 @@ def check_frame(img: np.ndarray) -> None:
         raise ValueError(f"a frame must have at least one pixel, got {img.shape}")
 
 
-def split_alpha(img: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Split a frame into float32 RGB (0..255, HxWx3) and its uint8 alpha (HxWx1) or None."""
-    rgb = img[:, :, :3].astype(np.float32)
-    alpha = img[:, :, 3:4] if img.shape[2] == 4 else None
-    return rgb, alpha
+def use_threads(threads: int) -> None:
+    """Let OpenCV split the rows of the next kernels over this many threads.
+
+    Every kernel used here computes each output pixel on its own, so the
+    split changes the time, never the bytes (a test checks it)."""
+    if cv2.getNumThreads() != threads:
+        cv2.setNumThreads(threads)
+
+
+def contiguous(img: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(img)
 
 
 def to_uint8(arr: np.ndarray) -> np.ndarray:
-    """Round half-to-even and clip to 0..255 as uint8."""
+    """Round half-to-even and clip to 0..255 as uint8 (tables and small arrays)."""
     return np.clip(np.rint(arr), 0, 255).astype(np.uint8)
 
 
-def join_alpha(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """Turn float RGB back into a uint8 frame, re-attaching the untouched alpha."""
-    out = to_uint8(rgb)
-    if alpha is None:
+def rgb_of(img: np.ndarray) -> np.ndarray:
+    """The colour planes of a frame as a contiguous HxWx3 array."""
+    if img.shape[2] == 3:
+        return contiguous(img)
+    return cv2.cvtColor(contiguous(img), cv2.COLOR_RGBA2RGB)
+
+
+def keep_alpha(out: np.ndarray, img: np.ndarray) -> np.ndarray:
+    """``out`` (HxWx3 or HxWx4) with the alpha of ``img`` when it has one."""
+    if img.shape[2] == 3:
         return out
-    return np.concatenate([out, alpha], axis=2)
-
-
-def join_gray(values: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
-    """An HxW float array as a grey uint8 frame (three equal channels), with
-    the untouched alpha. Rounds once per pixel, then copies the byte into the
-    channels: the same result as rounding three float copies, a third the work."""
-    gray = to_uint8(values)
-    planes = [gray] * 3 + ([alpha[:, :, 0]] if alpha is not None else [])
-    return np.stack(planes, axis=2)
-
-
-def luminance(rgb: np.ndarray) -> np.ndarray:
-    """HxW float32 luma of an HxWx3 float array (same scale as the input)."""
-    # Explicit multiply-adds rather than a dot product: BLAS may reorder sums.
-    r = rgb[:, :, 0].astype(np.float32, copy=False)
-    g = rgb[:, :, 1].astype(np.float32, copy=False)
-    b = rgb[:, :, 2].astype(np.float32, copy=False)
-    return r * LUMA_R + g * LUMA_G + b * LUMA_B
-
-
-def _box_params(sigma: float, passes: int) -> tuple[int, float]:
-    """Radius r and end weight a of an "extended box" whose variance is sigma**2 / passes.
-
-    A plain box only reaches the variances of odd integer widths, so sigma
-    would move in visible steps (and a DoG of two close sigmas could vanish).
-    The extended box (Gwosdek et al., 2011) adds weight a in [0, 1) at
-    offsets +-(r+1), which makes the variance continuous in sigma.
-    """
-    var = sigma * sigma / passes
-    r = int(math.floor((math.sqrt(1.0 + 12.0 * var) - 1.0) / 2.0))
-    # Guard the float floor against landing one off at exact boundaries.
-    while r * (r + 1) > 3.0 * var:
-        r -= 1
-    while (r + 1) * (r + 2) <= 3.0 * var:
-        r += 1
-    a = (2 * r + 1) * (var - r * (r + 1) / 3.0) / (2.0 * ((r + 1) ** 2 - var))
-    return r, a
-
-
-def _along(arr: np.ndarray, axis: int, start: int, length: int) -> np.ndarray:
-    index = [slice(None)] * arr.ndim
-    index[axis] = slice(start, start + length)
-    return arr[tuple(index)]
-
-
-def _box_pass(arr: np.ndarray, r: int, a: float, axis: int) -> np.ndarray:
-    """One extended-box pass along axis with edge padding.
-
-    The window sum of width 2r+1 is built by doubling (sums of 1, 2, 4, ...
-    neighbours) and adding the pieces named by the binary digits of the
-    width, so a pass costs O(log r) whole-array adds, not O(r). For the
-    sigmas allowed here (<= 50) that is at most seven doublings. This beats
-    a cumulative sum: numpy's cumsum is a serial dependency chain (and slow
-    along axis 0), and a float32 running sum over a long row loses precision,
-    while these partial sums stay small and float32-exact enough.
-    """
-    n = arr.shape[axis]
-    pad = r + 1
-    widths = [(0, 0)] * arr.ndim
-    widths[axis] = (pad, pad)
-    padded = np.pad(arr, widths, mode="edge")
-    total: np.ndarray | None = None
-    start = 1  # first padded index of the window around output 0 (= pad - r)
-    partial, span, remaining = padded, 1, 2 * r + 1
-    while True:
-        if remaining & 1:
-            piece = _along(partial, axis, start, n)
-            if total is None:
-                total = piece.copy()
-            else:
-                total += piece
-            start += span
-        remaining >>= 1
-        if not remaining:
-            break
-        length = partial.shape[axis] - span
-        partial = _along(partial, axis, 0, length) + _along(partial, axis, span, length)
-        span *= 2
-    assert total is not None
-    width = np.float32(2 * r + 1 + 2 * a)
-    if a > 0.0:
-        ends = _along(padded, axis, 0, n) + _along(padded, axis, 2 * r + 2, n)
-        ends *= np.float32(a)
-        total += ends
-    total *= np.float32(1.0) / width
-    return total
-
-
-def gaussian_blur(arr: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian blur over the first two axes (HxW or HxWxC), float32 out.
-
-    Three extended-box passes per axis approximate the gaussian with the exact
-    variance sigma**2. Borders repeat the edge pixel, which keeps flat regions
-    flat up to the frame edge.
-    """
-    out = np.asarray(arr, dtype=np.float32)
-    if sigma <= 0:
-        return out.copy()
-    r, a = _box_params(float(sigma), _BOX_PASSES)
-    for axis in (0, 1):
-        for _ in range(_BOX_PASSES):
-            out = _box_pass(out, r, a, axis)
+    if out.shape[2] == 3:
+        out = cv2.cvtColor(out, cv2.COLOR_RGB2RGBA)
+    cv2.mixChannels([contiguous(img)], [out], [3, 3])
     return out
 
 
-def per_value(img: np.ndarray, fn) -> np.ndarray:
-    """Apply a function of each colour value alone (brightness, contrast,
-    posterize) through a 256-entry table, alpha untouched.
-
-    Bit-identical to ``join_alpha(fn(rgb), alpha)``: fn sees the same float32
-    values (0..255), so the table holds exactly what each pixel would have
-    become. One table lookup per byte in Pillow's C loop replaces several
-    whole-image float passes.
-    """
-    table = to_uint8(fn(np.arange(256, dtype=np.float32))).tolist()
-    lut = table * 3 + (list(range(256)) if img.shape[2] == 4 else [])
-    return np.asarray(Image.fromarray(np.ascontiguousarray(img)).point(lut))
+def gray_frame(gray: np.ndarray, img: np.ndarray) -> np.ndarray:
+    """An HxW uint8 plane as a grey frame (three equal channels) with img's alpha."""
+    if img.shape[2] == 3:
+        return cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+    return keep_alpha(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGBA), img)
 
 
-def quantize(rgb: np.ndarray, levels: int) -> np.ndarray:
+def luma(img: np.ndarray) -> np.ndarray:
+    """Rec. 601 luma as an HxW uint8 plane: OpenCV's integer conversion,
+    (9798 R + 19235 G + 3735 B + 2^14) >> 15."""
+    code = cv2.COLOR_RGB2GRAY if img.shape[2] == 3 else cv2.COLOR_RGBA2GRAY
+    return cv2.cvtColor(contiguous(img), code)
+
+
+def lookup(img: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """Every colour value through a 256-entry table (uint8 or uint16), alpha untouched."""
+    img = contiguous(img)
+    if img.shape[2] == 3:
+        return cv2.LUT(img, table)
+    tables = np.empty((1, 256, 4), dtype=table.dtype)
+    tables[0, :, :3] = table[:, None]
+    tables[0, :, 3] = np.arange(256)
+    return cv2.LUT(img, tables)
+
+
+def value_table(fn) -> np.ndarray:
+    """The 256-entry table of a function of one colour value: fn sees the
+    float32 values 0..255, its results are rounded half-to-even and clipped."""
+    return to_uint8(fn(np.arange(256, dtype=np.float32)))
+
+
+def quantize(values: np.ndarray, levels: int) -> np.ndarray:
     """Snap 0..255 floats to `levels` evenly spaced values (0 and 255 included)."""
     steps = levels - 1
-    q = np.rint(rgb * np.float32(steps / 255.0))
+    q = np.rint(values * np.float32(steps / 255.0))
     return q * np.float32(255.0 / steps)
+
+
+def kernel_size(sigma: float) -> int:
+    """Taps of a gaussian of this sigma: three sigmas each side, at least 3."""
+    return 2 * max(1, int(np.ceil(3.0 * sigma))) + 1
+
+
+def gaussian(img: np.ndarray, sigma: float) -> np.ndarray:
+    """OpenCV's bit-exact 8-bit gaussian blur (all channels), edges repeated.
+
+    The size, both sigmas and the hint are given explicitly, so a future
+    default in OpenCV cannot change the result behind the content hash."""
+    size = kernel_size(sigma)
+    return cv2.GaussianBlur(contiguous(img), (size, size), sigmaX=sigma, sigmaY=sigma,
+                            borderType=BORDER, hint=cv2.ALGO_HINT_ACCURATE)
 
 
 RESAMPLE = {
@@ -198,10 +157,12 @@ RESAMPLE = {
 def resample_frame(img: np.ndarray, width: int, height: int, resample: str) -> np.ndarray:
     """Resize with Pillow, which is deterministic for 8-bit images (fixed-point kernels).
 
-    For RGBA, Pillow resamples premultiplied colour, so transparent pixels do
-    not bleed their (invisible) colour into visible neighbours.
+    Pillow filters with the kernel widened by the scale when it shrinks, so a
+    downscale does not alias (OpenCV's Lanczos does not). For RGBA it
+    resamples premultiplied colour, so transparent pixels do not bleed their
+    (invisible) colour into visible neighbours.
     """
     if img.shape[0] == height and img.shape[1] == width:
         return img.copy()
-    resized = Image.fromarray(np.ascontiguousarray(img)).resize((width, height), RESAMPLE[resample])
+    resized = Image.fromarray(contiguous(img)).resize((width, height), RESAMPLE[resample])
     return np.array(resized, dtype=np.uint8)

@@ -1,17 +1,20 @@
 """Neighbourhood filters: blur, sharpen, edge detection and the DoG stylization.
 
-Alpha passes through untouched: these change colour, not geometry.
+Alpha passes through untouched: these change colour, not geometry. All of
+them are 8-bit blurs and integer steps (see _common for why that gives the
+same bytes everywhere); what is not an integer operation is a table.
 """
 
 from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from engine.effects import Param, register
-from engine.effects._common import (gaussian_blur, join_alpha, join_gray, luminance, quantize,
-                                    split_alpha)
+from engine.effects._common import (BORDER, contiguous, gaussian, gray_frame, keep_alpha,
+                                    lookup, luma, quantize, rgb_of, to_uint8)
 
 
 @register(
@@ -20,8 +23,9 @@ from engine.effects._common import (gaussian_blur, join_alpha, join_gray, lumina
     description="Gaussian blur.",
 )
 def blur(img: np.ndarray, sigma: float) -> np.ndarray:
-    rgb, alpha = split_alpha(img)
-    return join_alpha(gaussian_blur(rgb, sigma), alpha)
+    if sigma == 0.0:
+        return img.copy()
+    return keep_alpha(gaussian(img, sigma), img)
 
 
 @register(
@@ -31,19 +35,20 @@ def blur(img: np.ndarray, sigma: float) -> np.ndarray:
     description="Unsharp mask: adds back the difference between the image and a blur of it.",
 )
 def sharpen(img: np.ndarray, amount: float, sigma: float) -> np.ndarray:
-    rgb, alpha = split_alpha(img)
-    detail = rgb - gaussian_blur(rgb, sigma)
-    return join_alpha(rgb + detail * np.float32(amount), alpha)
+    """img + amount * (img - blur), rounded and clipped, in 8-bit steps.
 
-
-def _sobel_magnitude(luma: np.ndarray) -> np.ndarray:
-    # Separable Sobel on an edge-padded copy, so flat borders give 0, not a frame.
-    p = np.pad(luma, 1, mode="edge")
-    smooth_v = p[:-2] + np.float32(2) * p[1:-1] + p[2:]
-    gx = smooth_v[:, 2:] - smooth_v[:, :-2]
-    diff_v = p[2:] - p[:-2]
-    gy = diff_v[:, :-2] + np.float32(2) * diff_v[:, 1:-1] + diff_v[:, 2:]
-    return np.sqrt(gx * gx + gy * gy)
+    The detail is split by sign into two saturating differences (at each
+    value one of them is 0); a table scales each by ``amount``, rounding
+    half-to-even, and saturating adds put them back. Saturation cannot
+    change the result: a scaled part over 255 pushes any value to the limit.
+    """
+    img = rgb_of(img) if img.shape[2] == 3 else contiguous(img)
+    soft = gaussian(img, sigma)
+    scale = to_uint8(np.arange(256, dtype=np.float32) * np.float32(amount))
+    lighter = cv2.LUT(cv2.subtract(img, soft), scale)
+    darker = cv2.LUT(cv2.subtract(soft, img), scale)
+    out = cv2.subtract(cv2.add(img, lighter), darker)
+    return keep_alpha(out, img)
 
 
 @register(
@@ -52,11 +57,34 @@ def _sobel_magnitude(luma: np.ndarray) -> np.ndarray:
     description="Sobel edge magnitude as a grayscale image: bright on edges, black on flat areas.",
 )
 def edge(img: np.ndarray, strength: float) -> np.ndarray:
-    alpha = img[:, :, 3:4] if img.shape[2] == 4 else None
+    gray = luma(img)
+    # 8-bit in, 16-bit out, integer kernel: OpenCV filters in integers.
+    gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3, borderType=BORDER)
+    gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3, borderType=BORDER)
+    # Squares and their sum stay below 2^24, so float32 holds them exactly;
+    # sqrt and one product are correctly rounded (IEEE): exact everywhere.
+    mag = gx.astype(np.float32)
+    np.multiply(mag, mag, out=mag)
+    y = gy.astype(np.float32)
+    np.multiply(y, y, out=y)
+    np.add(mag, y, out=mag)
+    np.sqrt(mag, out=mag)
     # The Sobel kernel weights sum to 4 per side, so /4 maps a full black-to-white
     # step to 255 at strength 1.
-    mag = _sobel_magnitude(luminance(img[:, :, :3])) * np.float32(strength / 4.0)
-    return join_gray(mag, alpha)
+    np.multiply(mag, np.float32(strength / 4.0), out=mag)
+    np.rint(mag, out=mag)
+    np.minimum(mag, 255, out=mag)
+    return gray_frame(mag.astype(np.uint8), img)
+
+
+def ink_table(threshold: float, sharpness: float, line_strength: float) -> np.ndarray:
+    """How much of the flat colour is left (0..256, in 256ths) at each 8-bit
+    amount by which the narrow blur is darker than the wide one."""
+    darker = np.arange(256, dtype=np.float64) / 255.0
+    response = np.minimum((threshold - darker) * sharpness, 0.0)
+    # Soft step x / sqrt(1 + x^2): tanh's shape from correctly rounded operations.
+    ink = response / np.sqrt(response * response + 1.0)
+    return np.rint((1.0 + ink * line_strength) * 256.0).astype(np.uint16)
 
 
 @register(
@@ -110,19 +138,19 @@ def dog(
     The ink multiplies the fill: ``line_strength`` 1 draws black lines, 0
     leaves only the flat colour.
     """
-    rgb, alpha = split_alpha(img)
-    # Blurring the colour first smooths the fills and, since luma is linear,
-    # its luma is exactly the narrow blur of the brightness.
-    smooth = gaussian_blur(rgb, sigma)
-    narrow = luminance(smooth) * np.float32(1.0 / 255.0)
+    colour = rgb_of(img)
+    # Blurring the colour first smooths the fills; its luma is the narrow blur.
+    smooth = gaussian(colour, sigma)
+    narrow = luma(smooth)
     # Variances add under convolution: blurring the narrow result by this
     # sigma gives the wide blur at a third of the cost of blurring again.
-    wide = gaussian_blur(narrow, sigma * math.sqrt(k * k - 1.0))
-    response = (narrow - wide + np.float32(threshold)) * np.float32(sharpness)
-    np.minimum(response, 0, out=response)
-    # Soft step x / sqrt(1 + x^2) instead of tanh: same shape, but built from
-    # correctly rounded operations only, so it is bit-identical on every CPU.
-    ink = response / np.sqrt(response * response + np.float32(1.0))
-    shade = np.float32(1.0) + ink * np.float32(line_strength)
-    flat = quantize(smooth, levels)
-    return join_alpha(flat * shade[:, :, None], alpha)
+    wide = gaussian(narrow, sigma * math.sqrt(k * k - 1.0))
+    darker = cv2.subtract(wide, narrow)  # saturating: 0 where narrow is the lighter
+    shade = cv2.LUT(cv2.cvtColor(darker, cv2.COLOR_GRAY2RGB),
+                    ink_table(threshold, sharpness, line_strength))
+    poster = np.rint(quantize(np.arange(256, dtype=np.float32), levels)).astype(np.uint16)
+    flat = cv2.LUT(smooth, poster)
+    # At most 255 * 256: exact in uint16. Dividing by 256 is exact in float,
+    # then rounds half-to-even, in OpenCV's vector and scalar code alike.
+    np.multiply(flat, shade, out=flat)
+    return keep_alpha(cv2.convertScaleAbs(flat, alpha=1.0 / 256.0), img)

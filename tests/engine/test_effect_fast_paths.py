@@ -1,18 +1,28 @@
-"""The fast paths (a lookup table, Pillow's transpose, uint32 block sums)
-give exactly the pixels of the plain float/numpy formulas they replace."""
+"""Each effect's kernels give exactly the pixels of a plain numpy statement
+of what the effect computes: the integer or fixed-point formula, written
+out here pixel for pixel. Together with tests/engine/test_effect_bytes.py
+(the same bytes under every instruction set and thread count) this pins
+the output of every effect to its formula, not to one library's build."""
+
+import math
 
 import numpy as np
 import pytest
 
 from engine import effects
-from engine.effects._common import join_alpha, quantize, split_alpha
+from engine.effects._common import gaussian, kernel_size, quantize
+from engine.effects.color import sepia_matrix
+from engine.effects.filters import ink_table
+from tests.media_samples import picture
 
 RNG = np.random.default_rng(3)
-# Every value in every channel, RGB and RGBA, and a non-contiguous view.
+# Every value in every channel, RGB and RGBA, odd sizes, a photo-like picture
+# and a non-contiguous view.
 ALL_VALUES = np.arange(256, dtype=np.uint8).repeat(12).reshape(48, 64, 1).repeat(3, axis=2)
 RGBA = np.concatenate([RNG.integers(0, 256, (33, 47, 3), dtype=np.uint8),
                        RNG.integers(0, 256, (33, 47, 1), dtype=np.uint8)], axis=2)
-FRAMES = [ALL_VALUES, RGBA, RGBA[::2, 1::3]]
+PHOTO = picture(131, 97, 2)
+FRAMES = [ALL_VALUES, RGBA, RGBA[::2, 1::3], PHOTO]
 
 
 def run(name, img, **params):
@@ -20,9 +30,27 @@ def run(name, img, **params):
     return effects.apply(effect, [img], effects.validate_params(effect, params))
 
 
+def with_alpha(rgb: np.ndarray, img: np.ndarray) -> np.ndarray:
+    if img.shape[2] == 3:
+        return rgb
+    return np.concatenate([rgb, img[:, :, 3:]], axis=2)
+
+
 def by_formula(img, fn):
-    rgb, alpha = split_alpha(img)
-    return join_alpha(fn(rgb), alpha)
+    """fn of the float32 colour values, rounded half-to-even and clipped, alpha kept."""
+    rgb = img[:, :, :3].astype(np.float32)
+    return with_alpha(np.clip(np.rint(fn(rgb)), 0, 255).astype(np.uint8), img)
+
+
+def luma_formula(img: np.ndarray) -> np.ndarray:
+    """Rec. 601 luma in 15-bit fixed point, rounded half up (every one of
+    the 2^24 colours agrees with OpenCV's conversion; checked once by hand)."""
+    r, g, b = (img[:, :, c].astype(np.int64) for c in range(3))
+    return ((9798 * r + 19235 * g + 3735 * b + (1 << 14)) >> 15).astype(np.uint8)
+
+
+def grey(plane: np.ndarray, img: np.ndarray) -> np.ndarray:
+    return with_alpha(np.repeat(plane[:, :, None], 3, axis=2), img)
 
 
 @pytest.mark.parametrize("frame", range(len(FRAMES)))
@@ -43,6 +71,11 @@ def test_posterize_table_equals_the_float_formula(levels):
                               by_formula(img, lambda v: quantize(v, levels)))
 
 
+def test_invert_is_255_minus_each_colour_value():
+    for img in FRAMES:
+        assert np.array_equal(run("invert", img), with_alpha(255 - img[:, :, :3], img))
+
+
 def test_rotate_and_flip_equal_numpy_on_rgba_and_views():
     for img in FRAMES:
         for degrees in (90, 180, 270):
@@ -51,7 +84,7 @@ def test_rotate_and_flip_equal_numpy_on_rgba_and_views():
         assert np.array_equal(run("flip", img, axis="vertical"), img[::-1])
 
 
-@pytest.mark.parametrize("block", [2, 7, 8, 64])
+@pytest.mark.parametrize("block", [2, 3, 7, 8, 64])
 def test_pixelate_equals_the_plain_mean_of_each_block(block):
     img = RNG.integers(0, 256, (70, 45, 3), dtype=np.uint8)
     out = run("pixelate", img, block=block)
@@ -61,25 +94,86 @@ def test_pixelate_equals_the_plain_mean_of_each_block(block):
             assert (out[y:y + block, x:x + block] == np.rint(tile.mean(axis=0))).all()
 
 
-SEPIA = ((0.393, 0.769, 0.189), (0.349, 0.686, 0.168), (0.272, 0.534, 0.131))
-
-
 @pytest.mark.parametrize("amount", [0.0, 0.3, 1.0])
-def test_planar_sepia_equals_the_interleaved_float_formula(amount):
-    def formula(rgb):
-        toned = np.empty_like(rgb)
-        for c, (wr, wg, wb) in enumerate(SEPIA):
-            toned[:, :, c] = (rgb[:, :, 0] * np.float32(wr) + rgb[:, :, 1] * np.float32(wg)
-                              + rgb[:, :, 2] * np.float32(wb))
-        return rgb + (toned - rgb) * np.float32(amount)
-
+def test_sepia_equals_the_ten_bit_fixed_point_formula(amount):
+    weights = np.rint(sepia_matrix(amount).astype(np.float64) * 1024).astype(np.int64)
     for img in FRAMES:
-        assert np.array_equal(run("sepia", img, amount=amount), by_formula(img, formula))
+        rgb = img[:, :, :3].astype(np.int64)
+        toned = (np.einsum("hwc,oc->hwo", rgb, weights) + 512) >> 10
+        expected = with_alpha(np.clip(toned, 0, 255).astype(np.uint8), img)
+        assert np.array_equal(run("sepia", img, amount=amount), expected)
 
 
-def test_grayscale_rounds_once_and_equals_the_three_channel_formula():
-    from engine.effects._common import luminance
+def test_sepia_with_amount_one_stays_within_one_level_of_the_float_matrix():
+    rgb = PHOTO.astype(np.float64)
+    exact = np.clip(np.rint(rgb @ sepia_matrix(1.0).astype(np.float64).T), 0, 255)
+    assert np.abs(run("sepia", PHOTO, amount=1.0) - exact).max() <= 1
 
+
+def test_grayscale_equals_the_fixed_point_luma_formula():
     for img in FRAMES:
-        expected = by_formula(img, lambda rgb: np.repeat(luminance(rgb)[:, :, None], 3, axis=2))
-        assert np.array_equal(run("grayscale", img), expected)
+        assert np.array_equal(run("grayscale", img), grey(luma_formula(img), img))
+
+
+def test_grayscale_stays_within_one_level_of_the_float_luma():
+    rgb = PHOTO.astype(np.float64)
+    exact = np.rint(rgb[:, :, 0] * 0.299 + rgb[:, :, 1] * 0.587 + rgb[:, :, 2] * 0.114)
+    assert np.abs(run("grayscale", PHOTO)[:, :, 0] - exact).max() <= 1
+
+
+def test_blur_is_the_8_bit_gaussian_with_edges_repeated_and_alpha_kept():
+    for img in FRAMES:
+        out = run("blur", img, sigma=1.7)
+        colour = np.ascontiguousarray(img[:, :, :3])
+        assert np.array_equal(out, with_alpha(gaussian(colour, 1.7), img))
+    assert kernel_size(1.7) == 2 * 6 + 1
+
+
+@pytest.mark.parametrize("amount", [0.0, 0.4, 1.0, 3.7, 5.0])
+def test_sharpen_adds_the_rounded_scaled_detail_and_clips(amount):
+    for img in FRAMES:
+        colour = np.ascontiguousarray(img[:, :, :3])
+        detail = colour.astype(np.int64) - gaussian(colour, 1.3)
+        scaled = np.clip(np.rint(np.abs(detail).astype(np.float32) * np.float32(amount)), 0, 255)
+        out = np.clip(colour + np.sign(detail) * scaled.astype(np.int64), 0, 255)
+        expected = with_alpha(out.astype(np.uint8), img)
+        assert np.array_equal(run("sharpen", img, amount=amount, sigma=1.3), expected)
+
+
+@pytest.mark.parametrize("strength", [0.5, 1.0, 7.0])
+def test_edge_is_the_rounded_sobel_magnitude_of_the_luma(strength):
+    for img in FRAMES:
+        p = np.pad(luma_formula(img).astype(np.int64), 1, mode="edge")
+        smooth_v = p[:-2] + 2 * p[1:-1] + p[2:]
+        gx = smooth_v[:, 2:] - smooth_v[:, :-2]
+        diff_v = p[2:] - p[:-2]
+        gy = diff_v[:, :-2] + 2 * diff_v[:, 1:-1] + diff_v[:, 2:]
+        magnitude = np.sqrt((gx * gx + gy * gy).astype(np.float32))
+        plane = np.clip(np.rint(magnitude * np.float32(strength / 4.0)), 0, 255).astype(np.uint8)
+        assert np.array_equal(run("edge", img, strength=strength), grey(plane, img))
+
+
+@pytest.mark.parametrize("params", [{}, {"sigma": 0.3, "k": 1.05, "levels": 2},
+                                    {"sigma": 4.0, "k": 3.0, "threshold": 0.0, "sharpness": 3.0,
+                                     "levels": 32, "line_strength": 0.5}])
+def test_dog_is_the_posterized_smooth_colour_times_the_tabled_ink(params):
+    p = effects.validate_params(effects.get_effect("dog"), params)
+    for img in FRAMES:
+        colour = np.ascontiguousarray(img[:, :, :3])
+        smooth = gaussian(colour, p["sigma"])
+        narrow = luma_formula(smooth)
+        wide = gaussian(narrow, p["sigma"] * math.sqrt(p["k"] ** 2 - 1))
+        darker = np.maximum(wide.astype(np.int64) - narrow, 0)
+        shade = ink_table(p["threshold"], p["sharpness"], p["line_strength"])[darker]
+        flat = np.rint(quantize(smooth.astype(np.float32), p["levels"])).astype(np.int64)
+        # Half-to-even division by 256: what rounding an exact float quotient gives.
+        out = np.rint((flat * shade[:, :, None]) / 256.0).astype(np.uint8)
+        assert np.array_equal(run("dog", img, **params), with_alpha(out, img))
+
+
+def test_dog_ink_table_is_full_colour_below_the_threshold_and_darkens_past_it():
+    table = ink_table(0.01, 100.0, 1.0)
+    assert table[0] == table[2] == 256  # 2/255 is under the 0.01 threshold: no ink
+    assert table[3] < 256 and table[255] < 3
+    assert np.all(np.diff(table.astype(int)) <= 0)
+    assert np.all(ink_table(0.01, 100.0, 0.0) == 256)  # line_strength 0: colour only
