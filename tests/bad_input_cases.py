@@ -189,6 +189,23 @@ def _(ctx):
                                  content_type="application/json", HTTP_AUTHORIZATION="Token a b c")
 
 
+@case("token-id-not-ascii-digits", "DELETE /tokens/{id}", "`DELETE /tokens/²` (a digit to str.isdigit, not to int)",
+      404, "not_found")
+def _(ctx):
+    return lambda: ctx.artist.delete("/tokens/%C2%B2")
+
+
+@case("auth-truncated-token", "GET /me", "a real token with its last character cut", 401,
+      "authentication_failed")
+def _(ctx):
+    from django.contrib.auth import get_user_model
+
+    from accounts.services import token_create
+
+    _, key = token_create(user=get_user_model().objects.get(username="artist"), name="laptop")
+    return lambda: ctx.anon.get("/me", HTTP_AUTHORIZATION=f"Token {key[:-1]}")
+
+
 @case("auth-csrf-less-form", "POST /runs", "a session-cookie form post without a CSRF token", 403, "permission_denied")
 def _(ctx):
     return lambda: ctx.browser.post("/runs", {"recipe": "dog", "inputs": "cat"})
@@ -286,7 +303,13 @@ for _id, _path, _status, _code in [
     ("run-unknown-id", f"/runs/{HASH0}", 404, "not_found"),
     ("runs-bad-status-filter", "/runs?status=exploded", 400, "invalid_filter"),
     ("cache-bad-origin-filter", "/cache?origin=%27%20OR%201%3D1", 400, "invalid_filter"),
-    ("runs-garbage-cursor", "/runs?cursor=%ff%fe", 404, "not_found"),
+    ("runs-garbage-cursor", "/runs?cursor=%ff%fe", 400, "invalid_cursor"),
+    # base64 of "p=not-a-date": a cursor whose position is no date
+    ("runs-forged-cursor", "/runs?cursor=cD1ub3QtYS1kYXRl", 400, "invalid_cursor"),
+    # base64 of "p=1&p=2&x=3": keys repeated and unknown
+    ("cache-forged-cursor", "/cache?cursor=cD0xJnA9MiZ4PTM%3D", 400, "invalid_cursor"),
+    # base64 of "p=cat%00": a name with a NUL, which PostgreSQL text cannot hold
+    ("assets-cursor-with-nul", "/assets?cursor=cD1jYXQlMDA%3D", 400, "invalid_cursor"),
     ("nul-in-url", "/assets/%00", 400, "invalid"),
 ]:
     case(_id, f"GET {_path.split('?')[0]}", f"`GET {_path}`", _status, _code)(
