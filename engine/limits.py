@@ -20,3 +20,7 @@ class Limits:
     # TIFF) together: their encoders hold every frame until the file is
     # written, so the bound is on the whole; 100 M pixels is 300 MB as RGB.
     max_animation_pixels: int = 100_000_000
+    # Threads one effect may split a frame over (ARTDAG_EFFECT_THREADS). Not
+    # a bound on media, but it travels with the render like the limits do;
+    # it changes the time an effect takes, never its bytes.
+    effect_threads: int = 1

@@ -95,6 +95,14 @@ for _name, _instead in (("ARTDAG_MAX_PIXELS", "ARTDAG_MAX_FRAME_PIXELS (pixels i
         # an operator believing a limit holds that no longer exists.
         raise ImproperlyConfigured(f"{_name} is no longer read (it counted all frames "
                                    f"together): set {_instead} instead")
+
+# --- Effect threads (engine.limits.Limits.effect_threads) --------------------
+# Threads one effect may split a frame over (OpenCV's row split). 1 keeps each
+# worker process on one core, as the worker concurrency assumes; a worker with
+# idle cores may give a big still more. It never changes the output bytes.
+EFFECT_THREADS = env_int("ARTDAG_EFFECT_THREADS", 1, minimum=1)
+if EFFECT_THREADS > 256:
+    raise ImproperlyConfigured(f"ARTDAG_EFFECT_THREADS must be at most 256, got {EFFECT_THREADS}")
 PORT = env_int("PORT", 8100, minimum=1)
 
 _default_db = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"

@@ -31,7 +31,8 @@ EXTENSIONS = {"video/x-matroska": ".mkv", "video/mp4": ".mp4", "audio/wav": ".wa
               "application/vnd.artdag.list+json": ".json"}
 def limits() -> Limits:
     return Limits(max_frame_pixels=settings.MAX_FRAME_PIXELS,
-                  max_seconds=float(settings.MAX_MEDIA_SECONDS))
+                  max_seconds=float(settings.MAX_MEDIA_SECONDS),
+                  effect_threads=settings.EFFECT_THREADS)
 
 
 _temp_ready: set[Path] = set()

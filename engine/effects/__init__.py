@@ -54,19 +54,22 @@ class Effect:
 
     @cached_property
     def content_hash(self) -> str:
-        """Identifies the implementation: the defining module's source, the
-        shared kernels' source and the versions of the libraries they call.
+        """Identifies the implementation: the source of the defining module,
+        of every other effect module it calls into, of the shared kernels
+        and of this registry (which normalizes the parameters), plus the
+        versions of the libraries the kernels call.
 
         Any edit to an effect's code, or an upgrade of OpenCV or Pillow, gives
         a new hash, so a render made by other code is never served from the
         cache for this one (tests/engine/test_effect_versions.py)."""
         from engine.effects import _common
 
+        module = sys.modules[self.fn.__module__]
+        names = sorted({module.__name__, _common.__name__, __name__} | _effect_modules(module))
         return hash_object(
             {
                 "name": self.name,
-                "source": inspect.getsource(sys.modules[self.fn.__module__]),
-                "common": inspect.getsource(_common),
+                "sources": [inspect.getsource(sys.modules[name]) for name in names],
                 "kernels": _common.KERNELS,
             }
         )
@@ -79,6 +82,16 @@ class Effect:
 
 
 REGISTRY: dict[str, Effect] = {}
+
+
+def _effect_modules(module) -> set[str]:
+    """The engine.effects modules whose functions or selves ``module`` refers to."""
+    names = set()
+    for value in vars(module).values():
+        origin = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", "")
+        if isinstance(origin, str) and origin.startswith("engine.effects"):
+            names.add(origin)
+    return names
 
 
 def _bad(effect: Effect, param: Param, message: str) -> InvalidParams:

@@ -23,9 +23,10 @@ from ._values import Clip, Cursor, Frame, rgb, timeline
 def run(config: dict, inputs: list[Clip], ctx) -> Clip:
     effect = effects.get_effect(config["effect"])
     params = effects.validate_params(effect, config["params"])
+    threads = ctx.limits.effect_threads
 
     def fn(images):
-        return rgb(effects.apply(effect, images, params))
+        return rgb(effects.apply(effect, images, params, threads=threads))
 
     return combined(inputs, fn)
 

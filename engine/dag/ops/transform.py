@@ -62,7 +62,7 @@ def _speed(clip: Clip, factor: float) -> Clip:
     return clip.with_(opener=opener, duration=clip.duration / factor, fps=fps, audio=audio)
 
 
-def _picture_op(op: str, amount: float):
+def _picture_op(op: str, amount: float, threads: int = 1):
     """The function applied to every picture for a colour or focus op."""
     if op in ("brightness", "contrast", "gamma"):
         table = _lut(op, amount)
@@ -76,7 +76,7 @@ def _picture_op(op: str, amount: float):
         ("sharpen", {"amount": min(radius, 5.0)})
     effect = effects.get_effect(name)
     checked = effects.validate_params(effect, params)
-    return lambda frame: effects.apply(effect, [frame], checked)
+    return lambda frame: effects.apply(effect, [frame], checked, threads=threads)
 
 
 def run(config: dict, inputs: list[Clip], ctx) -> Clip:
@@ -87,4 +87,4 @@ def run(config: dict, inputs: list[Clip], ctx) -> Clip:
         if clip.still:
             return clip  # a still has no time to speed up
         return _speed(clip, amount)
-    return map_frames(clip, _picture_op(op, amount))
+    return map_frames(clip, _picture_op(op, amount, ctx.limits.effect_threads))
