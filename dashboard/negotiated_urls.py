@@ -4,6 +4,8 @@ API view in l1site.urls, unchanged."""
 
 from django.urls import path
 
+from batches import pages as batch_pages
+
 from .views import home, library, runs
 from .views import cache as cache_pages
 
@@ -17,4 +19,6 @@ urlpatterns = [
     path("assets/<str:name>", library.asset_page, name="page-asset"),
     path("recipes", library.recipe_list, name="page-recipes"),
     path("recipes/<str:name>", library.recipe_page, name="page-recipe"),
+    path("batches/<str:batch_id>", batch_pages.batch_page, name="page-batch"),
+    path("batches/<str:batch_id>/cancel", batch_pages.batch_cancel, name="page-batch-cancel"),
 ]

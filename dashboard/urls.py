@@ -3,6 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from batches import pages as batch_pages
+
 from .views import actions, home, runs
 from .views import cache as cache_pages
 
@@ -17,4 +19,5 @@ urlpatterns = [
     path("cache/<str:content_hash>/thumb/<int:size>", cache_pages.thumbnail, name="cache-thumb"),
     path("cache/<str:content_hash>/register", actions.register_asset, name="page-register"),
     path("runs/<str:run_id>/live", runs.run_live, name="page-run-live"),
+    path("batches/<str:batch_id>/sheet", batch_pages.batch_sheet, name="page-batch-sheet"),
 ]

@@ -455,3 +455,36 @@ AXES_VERBOSE = False
 # Reverse proxies in front of the web server that append to X-Forwarded-For
 # (0: clients connect directly, and their socket address is the one counted).
 PROXY_COUNT = env_int("ARTDAG_PROXY_COUNT", 0, minimum=0)
+# --- Queues by kind of work, priority and fair share (l1site.queues, runs.dispatch).
+# Stills, video and upkeep each have a queue named after ARTDAG_QUEUE; a
+# worker with no -Q takes all of them, in this order (upkeep and stills
+# before video: on Redis the order is kept, queue_order_strategy
+# "priority"), and the base queue too, for messages from before the split.
+from kombu import Queue  # noqa: E402 - the queues' declarations belong to this block
+
+CELERY_TASK_QUEUES = [Queue(f"{CELERY_TASK_DEFAULT_QUEUE}.{kind}")
+                      for kind in ("upkeep", "stills", "video")] + [Queue(CELERY_TASK_DEFAULT_QUEUE)]
+CELERY_TASK_ROUTES = ("l1site.queues.route_task",)
+# Redis keeps one list per priority step: ten, so a run moved to the front
+# goes one step before the rest of its level (0 is served first).
+CELERY_TASK_DEFAULT_PRIORITY = 4
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        queue_order_strategy="priority", priority_steps=list(range(10)))
+# Fair share: the most runs of one user handed to the broker or rendering at
+# once; the rest wait in the database, in order of priority, and the next is
+# released when one finishes. So one user's backlog puts at most this many
+# renders ahead of another user's run.
+DISPATCH_PER_USER = env_int("ARTDAG_DISPATCH_PER_USER", 4, minimum=1)
+# Batches (POST /batches): the most runs one batch may ask for.
+INSTALLED_APPS += ["batches", "webhooks"]
+MAX_BATCH_RUNS = env_int("ARTDAG_MAX_BATCH_RUNS", 256, minimum=1)
+# Webhooks: callbacks when a user's run completes or fails, signed with the
+# webhook's secret. Private, loopback and link-local addresses are refused
+# (at registration and again, after resolving, at each delivery) unless this
+# is on: a server must not be made to call into its own network.
+WEBHOOK_ALLOW_PRIVATE = env_bool("ARTDAG_WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT = env_int("ARTDAG_WEBHOOK_TIMEOUT", 10, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("ARTDAG_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_BACKOFF = env_int("ARTDAG_WEBHOOK_BACKOFF", 10, minimum=1)  # seconds; doubles per retry
+WEBHOOK_MAX_PER_USER = env_int("ARTDAG_WEBHOOK_MAX_PER_USER", 20, minimum=1)

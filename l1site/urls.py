@@ -6,7 +6,9 @@ from accounts import views as accounts
 from assets.views import AssetDetail, AssetListCreate
 from cache.views import CacheContent, CacheImport, CacheListUpload, CachePresence
 from runs.views import (EffectList, RecipeDetail, RecipeList, RecipeVersionDetail, RunCancel,
-                        RunDetail, RunListCreate, RunPlan)
+                        RunDetail, RunListCreate, RunMoveToFront, RunPlan, RunsCancelPending)
+from batches.views import BatchCancel, BatchDetail, BatchListCreate
+from webhooks.views import WebhookDeliveries, WebhookDetail, WebhookListCreate
 from provenance.views import (Actor, CacheLineage, ProvenanceVerify, RunLineage, RunProvenance,
                               RunPublish, RunReproduce)
 
@@ -19,8 +21,10 @@ urlpatterns = [
     path("health", HealthView.as_view(), name="health"),
     path("runs", RunListCreate.as_view(), name="runs"),
     path("runs/plan", RunPlan.as_view(), name="run-plan"),
+    path("runs/cancel-pending", RunsCancelPending.as_view(), name="runs-cancel-pending"),
     path("runs/<str:run_id>", RunDetail.as_view(), name="run-detail"),
     path("runs/<str:run_id>/cancel", RunCancel.as_view(), name="run-cancel"),
+    path("runs/<str:run_id>/front", RunMoveToFront.as_view(), name="run-front"),
     path("cache", CacheListUpload.as_view(), name="cache"),
     path("cache/import", CacheImport.as_view(), name="cache-import"),
     # Before cache/<hash>: which of many hashes the server holds (artdag upload).
@@ -53,6 +57,14 @@ urlpatterns = [
     path("profile/tokens", accounts.profile_token_create, name="profile-token-create"),
     path("profile/tokens/<int:token_id>/revoke", accounts.profile_token_revoke,
          name="profile-token-revoke"),
+    # Batches and webhooks.
+    path("batches", BatchListCreate.as_view(), name="batches"),
+    path("batches/<str:batch_id>", BatchDetail.as_view(), name="batch-detail"),
+    path("batches/<str:batch_id>/cancel", BatchCancel.as_view(), name="batch-cancel"),
+    path("webhooks", WebhookListCreate.as_view(), name="webhooks"),
+    path("webhooks/<str:webhook_id>", WebhookDetail.as_view(), name="webhook-detail"),
+    path("webhooks/<str:webhook_id>/deliveries", WebhookDeliveries.as_view(),
+         name="webhook-deliveries"),
     # The dashboard's page-only paths; its pages on the paths above are chosen
     # by dashboard.negotiation when a browser asks for text/html.
     path("", include("dashboard.urls")),

@@ -45,6 +45,20 @@ class Run(models.Model):
     # States a run leaves only when someone asks for it again.
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
+    class Priority(models.IntegerChoices):
+        # Lower first: the order runs are released to the broker in, and (on
+        # Redis) the message's priority step (l1site.queues).
+        HIGH = 0, "high"
+        NORMAL = 1, "normal"
+        LOW = 2, "low"
+
+    class Lane(models.TextChoices):
+        # The kind of work, and so the Celery queue its tasks go to
+        # (l1site.queues): video for anything with a clip or sound in it,
+        # stills for the rest.
+        STILLS = "stills"
+        VIDEO = "video"
+
     id = models.CharField(max_length=64, primary_key=True)
     recipe = models.ForeignKey(Recipe, on_delete=models.PROTECT, related_name="runs")
     recipe_name = models.CharField(max_length=128)
@@ -79,6 +93,11 @@ class Run(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="runs")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
+    lane = models.CharField(max_length=8, choices=Lane.choices, default=Lane.STILLS)
+    # Set when its owner moves a pending run to the front: among the owner's
+    # runs of one priority, the latest moved goes first (runs.dispatch).
+    promoted_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -102,6 +121,10 @@ class Run(models.Model):
             models.Index(fields=["status", "heartbeat_at"], name="run_sweep_running"),
             # The dashboard's runs list filtered by who asked (/runs?owner=alice).
             models.Index(fields=["owner", "-created_at"], name="run_by_owner"),
+            # Fair share (runs.dispatch.release): an owner's runs in the broker
+            # or rendering, and the next of their waiting runs in order.
+            models.Index(fields=["owner", "status", "priority", "created_at"],
+                         name="run_dispatch_order"),
         ]
         constraints = [
             # A completed run always points at its output.
@@ -117,6 +140,8 @@ class Run(models.Model):
     def queue_state(self) -> str:
         """What a client needs to know about a run that has not finished."""
         if self.status == self.Status.PENDING:
+            # Not yet queued: waiting for its owner's earlier runs (fair
+            # share, runs.dispatch) or for the broker to come back.
             return "queued" if self.queued_at else "not yet queued"
         if self.status == self.Status.RUNNING:
             return f"rendering (attempt {self.attempts})"

@@ -23,9 +23,11 @@ from django.utils import timezone
 from l1site.dbclock import Now, db_ago
 from l1site.exceptions import DomainError
 
+from .dispatch import release_waiting
 from .events import run_event
 from .graphs import create_steps, graph_plan, plan_json
 from .inputs import is_small
+from .lifecycle import run_finished
 from .models import Run
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ def _fail(run: Run, message: str) -> bool:
         status=Run.Status.FAILED, error=message, finished_at=timezone.now())
     if failed:
         run_event(run.pk, "failed", reason=message, attempts=run.attempts, by="reaper")
+        run_finished(run.pk, Run.Status.FAILED)
     return bool(failed)
 
 
@@ -96,6 +99,7 @@ def _replan(run: Run) -> bool:
                 Run.Status.PENDING, Run.Status.RUNNING]).update(
                 status=Run.Status.FAILED, finished_at=timezone.now(), error=message):
             run_event(run.pk, "failed", reason=message[:300], by="sweep")
+            run_finished(run.pk, Run.Status.FAILED)
         return False
     task_id = str(uuid.uuid4())
     with transaction.atomic():
@@ -118,7 +122,7 @@ def run_sweep() -> dict:
     heartbeats, claims and queueing times are written with it by workers and
     web processes on other hosts, and this host's clock may not agree."""
     done = {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0, "scheduled": 0,
-            "replanned": 0}
+            "replanned": 0, "released": 0}
     fields = ["id", "task_id", "attempts", "started_at", "heartbeat_at", "queued_at"]
     unfinished = [Run.Status.PENDING, Run.Status.RUNNING]
 
@@ -130,8 +134,12 @@ def run_sweep() -> dict:
     # 1. Never reached the broker (it was down when the run was submitted).
     # Runs rendered step by step move with leases on their steps: they are
     # nudged by pass 4, not queued or reaped as one task.
+    # A user's runs are handed out by fair share (runs.dispatch): the next
+    # of those waiting, for owners with room (a release lost with its worker,
+    # or a send that failed); the rest keep waiting their turn.
+    done["released"] = release_waiting(SWEEP_BATCH)
     whole = Run.objects.filter(inline=True)
-    unqueued = whole.filter(status=Run.Status.PENDING, queued_at__isnull=True,
+    unqueued = whole.filter(owner__isnull=True, status=Run.Status.PENDING, queued_at__isnull=True,
                             created_at__lt=db_ago(settings.RUN_QUEUE_GRACE))
     for run in unqueued.only(*fields)[:SWEEP_BATCH]:
         done["queued"] += _requeue(run, reason="not yet queued", status=Run.Status.PENDING,
@@ -168,8 +176,9 @@ def run_sweep() -> dict:
     # 4. Runs rendered step by step, not finished: schedule them again.
     # Scheduling is idempotent; it queues steps never queued (the broker was
     # away), steps whose worker died (lease run out), and finishes runs that are done.
-    spread = Run.objects.filter(inline=False, plan__isnull=False, status__in=unfinished,
-                                created_at__lt=db_ago(settings.RUN_QUEUE_GRACE))
+    spread = Run.objects.filter(inline=False, plan__isnull=False, status__in=unfinished).exclude(
+        owner__isnull=False, status=Run.Status.PENDING, queued_at__isnull=True).filter(
+        created_at__lt=db_ago(settings.RUN_QUEUE_GRACE))
     for run_id in spread.values_list("id", flat=True)[:SWEEP_BATCH]:
         done["scheduled"] += _schedule(run_id)
     if any(done.values()):

@@ -30,6 +30,13 @@ class RunCreateSerializer(serializers.Serializer):
                                              "{name} lists them, with types and ranges)")
     output_name = serializers.CharField(max_length=255, required=False, default="",
                                         allow_blank=True)
+    priority = serializers.ChoiceField(
+        choices=Run.Priority.labels, required=False, default="normal",
+        help_text="high (staff only), normal or low: the order a user's waiting runs are "
+                  "released in and, on Redis, the message priority")
+
+    def validate_priority(self, value):
+        return Run.Priority[value.upper()].value
 
     def validate_inputs(self, value):
         # A list input (a graph's list SOURCE) is itself a list, by name or by position.
@@ -64,10 +71,12 @@ class RunSerializer(serializers.ModelSerializer):
                                                         "from before recipes were graphs)")
     reproductions = serializers.SerializerMethodField()
     publication = serializers.SerializerMethodField()
+    priority = serializers.CharField(source="get_priority_display")
 
     class Meta:
         model = Run
         fields = ["run_id", "url", "recipe", "recipe_hash", "inputs", "output_name", "status",
+                  "priority", "lane", "promoted_at",
                   "error", "output_hash", "task_id", "attempts", "queue_state", "queued_at",
                   "heartbeat_at", "owner", "cancelled_by", "created_at", "started_at", "finished_at",
                   "duration_seconds", "params", "outputs", "steps", "provenance",

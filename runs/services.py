@@ -18,9 +18,10 @@ from accounts.permissions import may_change  # noqa: F401 - runs' callers import
 from cache.models import CacheItem
 from l1site.exceptions import DomainError, NotFound
 
-from . import graphs
+from . import dispatch, graphs
 from .events import run_event
 from .inputs import check_sources, is_small
+from .lifecycle import run_finished
 from .models import Recipe, Run, RunInput, Step
 from .recovery import run_queue
 
@@ -72,8 +73,17 @@ def _output_name(recipe: Recipe, inputs: list[dict], names: dict[str, str], run_
     return "-".join([recipe.name, *given]) if given else f"{recipe.name}-{run_id[:12]}"
 
 
+def refuse_priority(priority: int, owner) -> None:
+    """Anyone may lower a run's priority; only staff may raise it (for anyone).
+    An owner puts one of their own runs first with run_promote instead."""
+    if priority == Run.Priority.HIGH and not getattr(owner, "is_staff", False):
+        raise DomainError("only staff may submit at high priority; move one of your own "
+                          "pending runs to the front instead (POST /runs/{id}/front)",
+                          code="permission_denied", status_code=403)
+
+
 def run_submit(*, recipe: str, inputs, params: dict | None = None, output_name: str = "",
-               owner=None) -> tuple[Run, bool]:
+               owner=None, priority: int = Run.Priority.NORMAL) -> tuple[Run, bool]:
     """POST /runs: create the run (or find it) and queue it after commit.
 
     ``inputs`` is a list, bound in the order the recipe declares its inputs,
@@ -82,6 +92,7 @@ def run_submit(*, recipe: str, inputs, params: dict | None = None, output_name: 
     The run id is the primary key, so concurrent equal submissions meet at
     the unique index: one insert wins, the rest read it.
     """
+    refuse_priority(priority, owner)
     recipe_obj = recipe_get(recipe)
     plan, names = graphs.graph_plan_unchecked(recipe_obj, inputs, params or {})
     run_id = graphs.graph_run_id(recipe_obj, plan)
@@ -89,6 +100,10 @@ def run_submit(*, recipe: str, inputs, params: dict | None = None, output_name: 
     # to be retried, is one more indexed read: no transaction, no update.
     existing = Run.objects.select_related("owner", "cancelled_by").filter(pk=run_id).first()
     if existing and existing.status not in (Run.Status.FAILED, Run.Status.CANCELLED):
+        if existing.status == Run.Status.PENDING and priority < existing.priority and \
+                Run.objects.filter(pk=run_id, status=Run.Status.PENDING,
+                                   priority__gt=priority).update(priority=priority):
+            existing.priority = priority  # asked again, more urgently: released sooner
         return existing, False
     items = check_sources(plan, names)
     # Each input as the run saw it: a content hash (asset names resolved), or a list of them.
@@ -107,7 +122,8 @@ def run_submit(*, recipe: str, inputs, params: dict | None = None, output_name: 
             "params": params or {}, "task_id": task_id,
             "owner": owner if getattr(owner, "is_authenticated", False) else None,
             "output_name": output_name or _output_name(recipe_obj, recorded, names, run_id),
-            "plan": graphs.plan_json(plan, items), "inline": is_small(plan, items)})
+            "plan": graphs.plan_json(plan, items), "inline": is_small(plan, items),
+            "priority": priority, "lane": dispatch.lane_for(plan, items)})
         if created:
             graphs.create_steps(run, plan, items)
             # Rows per input file: "which runs used this file" (lineage) is an index lookup.
@@ -118,21 +134,30 @@ def run_submit(*, recipe: str, inputs, params: dict | None = None, output_name: 
         queued = created or bool(Run.objects.filter(
             pk=run_id, status__in=[Run.Status.FAILED, Run.Status.CANCELLED]).update(
             status=Run.Status.PENDING, error="", task_id=task_id, started_at=None,
-            finished_at=None, attempts=0, cancelled_by=None, queued_at=None, heartbeat_at=None))
+            finished_at=None, attempts=0, cancelled_by=None, queued_at=None, heartbeat_at=None,
+            priority=priority, promoted_at=None))
         if queued and not created:
             # A retry resumes: done steps stay done, failed ones are tried again.
             Step.objects.filter(run_steps__run=run, status=Step.Status.FAILED).update(
                 status=Step.Status.PENDING, error="", attempts=0)
             run.refresh_from_db()
         if queued:
-            def dispatch() -> None:
+            # Fair share: a user's run is handed to the broker now if its
+            # owner has room, else when one of their runs finishes (runs.dispatch).
+            gated = run.owner_id is not None
+            released = dispatch.release(run.owner_id, send=False) if gated else []
+
+            def announce() -> None:
                 run_event(run_id, "pending", recipe=recipe_obj.name, task=task_id,
                           owner=getattr(owner, "username", "") or "-")
                 # If the broker is down the run stays pending and "not yet
                 # queued" (queued_at is None) until the sweep queues it.
-                run_queue(run_id, task_id)
+                if gated:
+                    dispatch.send_all(released)
+                else:
+                    run_queue(run_id, task_id)
 
-            transaction.on_commit(dispatch, robust=True)
+            transaction.on_commit(announce, robust=True)
     return run, queued
 
 
@@ -160,6 +185,7 @@ def run_cancel(run_id: str, *, by) -> Run:
         raise DomainError(f"run is {run.status}; only pending or running runs can be cancelled",
                           code="not_cancellable", status_code=409)
     run_event(run_id, "cancelled", by=by.username, was=run.status, task=run.task_id)
+    run_finished(run_id, Run.Status.CANCELLED)
     if run.task_id:
         from l1site.celery import app
 
@@ -170,3 +196,36 @@ def run_cancel(run_id: str, *, by) -> Run:
                               robust=True)
     run.refresh_from_db()
     return run
+
+
+def run_move_to_front(run_id: str, *, by) -> Run:
+    """POST /runs/{id}/front: the owner (or staff) puts a pending run first
+    among the owner's waiting runs, and first of its priority in the broker."""
+    run = run_get(run_id)
+    if not may_change(by, run):
+        raise DomainError("only the run's owner or staff may move it",
+                          code="permission_denied", status_code=403)
+    if run.status != Run.Status.PENDING:
+        raise DomainError(f"run is {run.status}; only a pending run can be moved to the front",
+                          code="not_pending", status_code=409)
+    with transaction.atomic():
+        return dispatch.run_promote(run)
+
+
+def runs_cancel_pending(*, by) -> list[str]:
+    """POST /runs/cancel-pending: cancel every pending run of the caller's.
+    Running ones go on (cancel them one by one). Returns the ids cancelled."""
+    if not getattr(by, "is_authenticated", False):
+        raise DomainError("log in to cancel runs", code="not_authenticated", status_code=401)
+    with transaction.atomic():
+        ids = list(Run.objects.select_for_update().filter(owner=by, status=Run.Status.PENDING)
+                   .values_list("id", flat=True))
+        Run.objects.filter(pk__in=ids, status=Run.Status.PENDING).update(
+            status=Run.Status.CANCELLED, cancelled_by=by, finished_at=timezone.now(),
+            error=f"cancelled by {by.username} (all pending runs)")
+        for run_id in ids:
+            run_event(run_id, "cancelled", by=by.username, was="pending", reason="all pending")
+            run_finished(run_id, Run.Status.CANCELLED)
+    # A pending run's message, if one was sent, finds the run cancelled and
+    # renders nothing (the claim takes pending runs only): no revoke needed.
+    return ids

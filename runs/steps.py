@@ -50,6 +50,7 @@ from .context import CacheStore, context
 from .events import run_event
 from .graphs import stored_plan
 from .heartbeat import beating
+from .lifecycle import run_finished
 from .models import Run, RunStep, Step
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ def _finish(run_id: str, status: str, *, task_id: str | None = None, **fields) -
     finished = bool(runs.update(status=status, finished_at=timezone.now(), **fields))
     if finished and status == Run.Status.FAILED:
         run_event(run_id, "failed", task=task_id or "-", reason=fields.get("error", "")[:300])
+    if finished:
+        run_finished(run_id, status)
     return finished
 
 

@@ -78,6 +78,23 @@ class RunCancel(APIView):
         return Response(RunSerializer(services.run_cancel(run_id, by=request.user)).data)
 
 
+class RunMoveToFront(APIView):
+    """Put a pending run first among its owner's waiting runs (its owner or staff)."""
+
+    @extend_schema(request=None, responses={200: RunSerializer})
+    def post(self, request, run_id):
+        return Response(RunSerializer(services.run_move_to_front(run_id, by=request.user)).data)
+
+
+class RunsCancelPending(APIView):
+    """Cancel every pending run of yours at once; running ones go on."""
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request):
+        ids = services.runs_cancel_pending(by=request.user)
+        return Response({"cancelled": len(ids), "run_ids": ids})
+
+
 class RecipeList(generics.ListAPIView):
     """GET lists recipes; POST stores a recipe document (YAML or JSON) as its
     name's latest version, after validating every node."""

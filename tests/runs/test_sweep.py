@@ -42,7 +42,7 @@ def test_the_sweep_queues_a_run_that_never_reached_the_broker(api, run, settings
 
 def test_the_sweep_leaves_a_just_submitted_run_to_its_own_dispatch(run):
     assert run_sweep() == {"queued": 0, "requeued": 0, "reaped": 0, "failed": 0, "scheduled": 0,
-                           "replanned": 0}
+                           "replanned": 0, "released": 0}
     assert Run.objects.get(pk=run.pk).task_id == run.task_id
 
 

@@ -1,0 +1,126 @@
+"""Fair share: how many of one user's runs are in the broker at once.
+
+The database is the queue of record; the broker holds only what workers
+should take next. Of one owner's runs, at most settings.DISPATCH_PER_USER
+are handed to the broker or rendering at a time. The rest stay pending with
+no ``queued_at`` and are released in order (priority, then the latest moved
+to the front, then the oldest) when one of the owner's runs finishes
+(runs.lifecycle), and by the sweep (runs.recovery) should that moment be
+lost with its worker. So one user's 500 queued runs put at most that many
+renders ahead of another user's single run; Celery and Redis do the rest
+(queues by kind, message priority: l1site.queues).
+
+Releasing is one short transaction under a row lock on the owner: of two
+concurrent releases for one owner (a submission and a completion), the
+second sees what the first handed out, so the limit holds and no run is left
+waiting with nothing in flight to release it. ``queued_at`` is set in that
+transaction, before the message is sent after commit; a send that fails
+clears it again (the run is then released again by the next release or
+sweep), and a crash between commit and send leaves a run that the sweep's
+"queued but never claimed" pass re-sends. Runs with no owner (the server's
+own work, the ``render`` command) are not held back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .events import run_event
+from .inputs import media_kind
+from .models import Run
+
+log = logging.getLogger(__name__)
+
+
+def lane_for(plan, items: dict) -> str:
+    """Run.lane: video when any source is a clip or sound, or a still is
+    made into a clip of some length (a SOURCE over a file); stills otherwise."""
+    if any(media_kind(item) in ("video", "audio") for item in items.values()):
+        return Run.Lane.VIDEO
+    if any(s.type == "SOURCE" and s.inputs for s in plan.steps):
+        return Run.Lane.VIDEO
+    return Run.Lane.STILLS
+
+
+def waiting_order():
+    """The order an owner's waiting runs are released in."""
+    return ["priority", F("promoted_at").desc(nulls_last=True), "created_at", "id"]
+
+
+def _send(run_id: str, task_id: str) -> None:
+    from .recovery import run_queue  # recovery imports the sweep's helpers from here
+
+    if not run_queue(run_id, task_id):
+        # The broker is away: not queued after all, so a later release or
+        # the sweep hands it out again.
+        Run.objects.filter(pk=run_id, task_id=task_id, status=Run.Status.PENDING).update(
+            queued_at=None)
+
+
+def release(owner_id: int, *, send: bool = True) -> list[tuple[str, str]]:
+    """Hand the owner's next waiting runs to the broker, up to the limit.
+    Returns their (id, task id); the messages are sent when the transaction
+    commits (``send=False``: the caller sends them, after its commit)."""
+    with transaction.atomic():
+        # The lock that serializes one owner's releases (not other owners').
+        if not get_user_model().objects.select_for_update(no_key=True).filter(pk=owner_id).exists():
+            return []
+        mine = Run.objects.filter(owner_id=owner_id)
+        in_flight = mine.filter(Q(status=Run.Status.RUNNING)
+                                | Q(status=Run.Status.PENDING, queued_at__isnull=False)).count()
+        room = settings.DISPATCH_PER_USER - in_flight
+        if room <= 0:
+            return []
+        picked = list(mine.filter(status=Run.Status.PENDING, queued_at__isnull=True)
+                      .order_by(*waiting_order()).values_list("id", "task_id")[:room])
+        if not picked:
+            return []
+        Run.objects.filter(pk__in=[p[0] for p in picked], status=Run.Status.PENDING,
+                           queued_at__isnull=True).update(queued_at=timezone.now())
+        if send:
+            transaction.on_commit(lambda: send_all(picked), robust=True)
+    return picked
+
+
+def send_all(picked: list[tuple[str, str]]) -> None:
+    for run_id, task_id in picked:
+        _send(run_id, task_id)
+
+
+def release_waiting(limit: int) -> int:
+    """The sweep's pass: release for every owner with runs waiting (a
+    completion's release lost with its worker, a send that failed)."""
+    owners = (Run.objects.filter(status=Run.Status.PENDING, queued_at__isnull=True,
+                                 owner__isnull=False)
+              .values_list("owner_id", flat=True).distinct()[:limit])
+    return sum(len(release(owner_id)) for owner_id in owners)
+
+
+def run_promote(run: Run) -> Run:
+    """Move a pending run to the front of its owner's line, and of its
+    priority level in the broker (a fresh message one step ahead; whichever
+    copy a worker takes first claims the run, the other finds it taken)."""
+    import uuid
+
+    now = timezone.now()
+    moved = Run.objects.filter(pk=run.pk, status=Run.Status.PENDING).update(promoted_at=now)
+    if not moved:
+        return run
+    run_event(run.pk, "promoted", priority=run.get_priority_display())
+    run.refresh_from_db()
+    if run.queued_at is not None:
+        task_id = str(uuid.uuid4())
+        if Run.objects.filter(pk=run.pk, status=Run.Status.PENDING,
+                              task_id=run.task_id).update(task_id=task_id):
+            transaction.on_commit(lambda: _send(run.pk, task_id), robust=True)
+            run.task_id = task_id
+    elif run.owner_id:
+        release(run.owner_id)
+    run.refresh_from_db()
+    return run

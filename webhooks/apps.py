@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "webhooks"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from runs.lifecycle import finished
+
+        from . import services
+
+        # runs announces a run's end; it never imports us.
+        finished.connect(services.on_run_finished, dispatch_uid="webhooks.on_run_finished")
