@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 
 from engine.effects import Param, register
-from engine.effects._common import (BORDER, contiguous, gaussian, gray_frame, keep_alpha,
-                                    lookup, luma, quantize, rgb_of, to_uint8)
+from engine.effects._common import (BORDER, contiguous, gaussian, gray_frame, keep_alpha, luma,
+                                    quantize, rgb_of, value_table)
 
 
 @register(
@@ -35,20 +35,22 @@ def blur(img: np.ndarray, sigma: float) -> np.ndarray:
     description="Unsharp mask: adds back the difference between the image and a blur of it.",
 )
 def sharpen(img: np.ndarray, amount: float, sigma: float) -> np.ndarray:
-    """img + amount * (img - blur), rounded and clipped, in 8-bit steps.
+    """img + amount * (img - blur), rounded half-to-even and clipped.
 
-    The detail is split by sign into two saturating differences (at each
-    value one of them is 0); a table scales each by ``amount``, rounding
-    half-to-even, and saturating adds put them back. Saturation cannot
-    change the result: a scaled part over 255 pushes any value to the limit.
+    ``amount`` is taken in 256ths, so every product and sum in OpenCV's
+    float weighted add is a multiple of 1/256 below 2^16: exact in float32
+    however the vector code orders or fuses it, and rounded once.
     """
-    img = rgb_of(img) if img.shape[2] == 3 else contiguous(img)
+    img = contiguous(img)
     soft = gaussian(img, sigma)
-    scale = to_uint8(np.arange(256, dtype=np.float32) * np.float32(amount))
-    lighter = cv2.LUT(cv2.subtract(img, soft), scale)
-    darker = cv2.LUT(cv2.subtract(soft, img), scale)
-    out = cv2.subtract(cv2.add(img, lighter), darker)
+    gain = sharpen_gain(amount)
+    out = cv2.addWeighted(img, 1.0 + gain, soft, -gain, 0.0)
     return keep_alpha(out, img)
+
+
+def sharpen_gain(amount: float) -> float:
+    """``amount`` to the nearest 256th (0.37 becomes 95/256)."""
+    return round(amount * 256) / 256
 
 
 @register(
@@ -58,33 +60,30 @@ def sharpen(img: np.ndarray, amount: float, sigma: float) -> np.ndarray:
 )
 def edge(img: np.ndarray, strength: float) -> np.ndarray:
     gray = luma(img)
-    # 8-bit in, 16-bit out, integer kernel: OpenCV filters in integers.
-    gx = cv2.Sobel(gray, cv2.CV_16S, 1, 0, ksize=3, borderType=BORDER)
-    gy = cv2.Sobel(gray, cv2.CV_16S, 0, 1, ksize=3, borderType=BORDER)
-    # Squares and their sum stay below 2^24, so float32 holds them exactly;
-    # sqrt and one product are correctly rounded (IEEE): exact everywhere.
-    mag = gx.astype(np.float32)
-    np.multiply(mag, mag, out=mag)
-    y = gy.astype(np.float32)
-    np.multiply(y, y, out=y)
-    np.add(mag, y, out=mag)
-    np.sqrt(mag, out=mag)
+    # Integer weights on 8-bit values: every sum is an integer below 2^24,
+    # exact in float32 in any order; the squares and their sum too (at most
+    # 2 * 1020^2), and sqrt is correctly rounded (IEEE) on every CPU.
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3, borderType=BORDER)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3, borderType=BORDER)
     # The Sobel kernel weights sum to 4 per side, so /4 maps a full black-to-white
-    # step to 255 at strength 1.
-    np.multiply(mag, np.float32(strength / 4.0), out=mag)
-    np.rint(mag, out=mag)
-    np.minimum(mag, 255, out=mag)
-    return gray_frame(mag.astype(np.uint8), img)
+    # step to 255 at strength 1. One float32 product, rounded half-to-even.
+    # (Not cv2.magnitude: with Intel IPP its result differs in the last bit.)
+    np.multiply(gx, gx, out=gx)
+    np.multiply(gy, gy, out=gy)
+    np.add(gx, gy, out=gx)
+    np.sqrt(gx, out=gx)
+    scale = float(np.float32(strength / 4.0))
+    return gray_frame(cv2.convertScaleAbs(gx, alpha=scale), img)
 
 
 def ink_table(threshold: float, sharpness: float, line_strength: float) -> np.ndarray:
-    """How much of the flat colour is left (0..256, in 256ths) at each 8-bit
+    """How much of the flat colour is left, in 128ths (0..128), at each 8-bit
     amount by which the narrow blur is darker than the wide one."""
     darker = np.arange(256, dtype=np.float64) / 255.0
     response = np.minimum((threshold - darker) * sharpness, 0.0)
     # Soft step x / sqrt(1 + x^2): tanh's shape from correctly rounded operations.
     ink = response / np.sqrt(response * response + 1.0)
-    return np.rint((1.0 + ink * line_strength) * 256.0).astype(np.uint16)
+    return np.rint((1.0 + ink * line_strength) * 128.0).astype(np.uint8)
 
 
 @register(
@@ -146,11 +145,10 @@ def dog(
     # sigma gives the wide blur at a third of the cost of blurring again.
     wide = gaussian(narrow, sigma * math.sqrt(k * k - 1.0))
     darker = cv2.subtract(wide, narrow)  # saturating: 0 where narrow is the lighter
-    shade = cv2.LUT(cv2.cvtColor(darker, cv2.COLOR_GRAY2RGB),
-                    ink_table(threshold, sharpness, line_strength))
-    poster = np.rint(quantize(np.arange(256, dtype=np.float32), levels)).astype(np.uint16)
-    flat = cv2.LUT(smooth, poster)
-    # At most 255 * 256: exact in uint16. Dividing by 256 is exact in float,
-    # then rounds half-to-even, in OpenCV's vector and scalar code alike.
-    np.multiply(flat, shade, out=flat)
-    return keep_alpha(cv2.convertScaleAbs(flat, alpha=1.0 / 256.0), img)
+    shade = cv2.LUT(darker, ink_table(threshold, sharpness, line_strength))
+    flat = cv2.LUT(smooth, value_table(lambda v: quantize(v, levels)))
+    # flat * shade / 128: the product of two bytes and a power-of-two scale
+    # are exact in float32, in whatever order OpenCV's vector and scalar code
+    # multiply them; the one rounding is half-to-even.
+    out = cv2.multiply(flat, cv2.cvtColor(shade, cv2.COLOR_GRAY2RGB), scale=1.0 / 128.0)
+    return keep_alpha(out, img)

@@ -76,7 +76,8 @@ def controls() -> dict[str, str]:
     floats = frame.astype(np.float32) / np.float32(64)
     outs = {"opencv addWeighted": cv2.addWeighted(frame, 1.7, frame[::-1].copy(), -0.7, 0),
             "opencv float blur": cv2.GaussianBlur(floats, (0, 0), 2.3),
-            "numpy tanh": np.tanh(floats)}
+            "numpy tanh": np.tanh(floats),
+            "opencv magnitude": cv2.magnitude(floats, floats[::-1].copy())}
     return {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in outs.items()}
 
 

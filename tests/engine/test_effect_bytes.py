@@ -76,7 +76,9 @@ def test_the_settings_change_the_bytes_of_kernels_that_are_not_exact(default_run
     changed = {k for k, v in default_run["controls"].items() if controls[k] != v}
     if not _has(default_run, "opencv without AVX2"):
         pytest.skip("this CPU has no AVX2 to turn off")
-    assert changed == {"opencv addWeighted", "opencv float blur", "numpy tanh"}
+    # cv2.magnitude changes because Intel IPP's differs in the last bit.
+    assert changed == {"opencv addWeighted", "opencv float blur", "numpy tanh",
+                       "opencv magnitude"}
 
 
 def _has(default_run: dict, name: str) -> bool:

@@ -129,18 +129,17 @@ def test_blur_is_the_8_bit_gaussian_with_edges_repeated_and_alpha_kept():
     assert kernel_size(1.7) == 2 * 6 + 1
 
 
-@pytest.mark.parametrize("amount", [0.0, 0.4, 1.0, 3.7, 5.0])
-def test_sharpen_adds_the_rounded_scaled_detail_and_clips(amount):
+@pytest.mark.parametrize("amount", [0.0, 0.37, 1.0, 3.7, 5.0])
+def test_sharpen_adds_the_detail_times_the_amount_in_256ths_rounded_once(amount):
+    gain = round(amount * 256)
     for img in FRAMES:
-        colour = np.ascontiguousarray(img[:, :, :3])
-        detail = colour.astype(np.int64) - gaussian(colour, 1.3)
-        scaled = np.clip(np.rint(np.abs(detail).astype(np.float32) * np.float32(amount)), 0, 255)
-        out = np.clip(colour + np.sign(detail) * scaled.astype(np.int64), 0, 255)
-        expected = with_alpha(out.astype(np.uint8), img)
+        soft = gaussian(np.ascontiguousarray(img), 1.3).astype(np.int64)
+        sharp = (256 * img.astype(np.int64) + gain * (img - soft)) / 256.0  # exact in float64
+        expected = with_alpha(np.clip(np.rint(sharp), 0, 255).astype(np.uint8)[:, :, :3], img)
         assert np.array_equal(run("sharpen", img, amount=amount, sigma=1.3), expected)
 
 
-@pytest.mark.parametrize("strength", [0.5, 1.0, 7.0])
+@pytest.mark.parametrize("strength", [0.5, 1.0, 7.0, 0.37])
 def test_edge_is_the_rounded_sobel_magnitude_of_the_luma(strength):
     for img in FRAMES:
         p = np.pad(luma_formula(img).astype(np.int64), 1, mode="edge")
@@ -166,14 +165,14 @@ def test_dog_is_the_posterized_smooth_colour_times_the_tabled_ink(params):
         darker = np.maximum(wide.astype(np.int64) - narrow, 0)
         shade = ink_table(p["threshold"], p["sharpness"], p["line_strength"])[darker]
         flat = np.rint(quantize(smooth.astype(np.float32), p["levels"])).astype(np.int64)
-        # Half-to-even division by 256: what rounding an exact float quotient gives.
-        out = np.rint((flat * shade[:, :, None]) / 256.0).astype(np.uint8)
+        # Half-to-even division by 128: what rounding an exact float quotient gives.
+        out = np.rint((flat * shade[:, :, None]) / 128.0).astype(np.uint8)
         assert np.array_equal(run("dog", img, **params), with_alpha(out, img))
 
 
 def test_dog_ink_table_is_full_colour_below_the_threshold_and_darkens_past_it():
     table = ink_table(0.01, 100.0, 1.0)
-    assert table[0] == table[2] == 256  # 2/255 is under the 0.01 threshold: no ink
-    assert table[3] < 256 and table[255] < 3
+    assert table[0] == table[2] == 128  # 2/255 is under the 0.01 threshold: no ink
+    assert table[3] < 128 and table[255] <= 1
     assert np.all(np.diff(table.astype(int)) <= 0)
-    assert np.all(ink_table(0.01, 100.0, 0.0) == 256)  # line_strength 0: colour only
+    assert np.all(ink_table(0.01, 100.0, 0.0) == 128)  # line_strength 0: colour only
