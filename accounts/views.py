@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
@@ -56,7 +56,17 @@ class TokenListCreate(APIView):
         return Response({"results": TokenSerializer(tokens, many=True).data})
 
     @extend_schema(
-        request=TokenCreateSerializer, responses={201: CreatedTokenSerializer}, tags=["accounts"],
+        request=TokenCreateSerializer, tags=["accounts"], responses={
+            201: CreatedTokenSerializer,
+            400: OpenApiResponse(description="a bad name, an unknown scope or a bad expires_in"),
+            401: OpenApiResponse(description="no credentials, a wrong password, or a token "
+                                             "revoked or expired (`token_expired`)"),
+            403: OpenApiResponse(description="a token without the admin scope "
+                                             "(`insufficient_scope`)"),
+            409: OpenApiResponse(description="a live token of yours has that name"),
+            429: OpenApiResponse(description="too many failed logins from this address "
+                                             "(`locked_out`): the Retry-After header says how "
+                                             "many seconds are left")},
         description="Make a named token. Scopes: " + ", ".join(scopes.SCOPES) + " (each includes "
                     "those before it; omitted: admin). `expires_in`: days (omitted: never). "
                     "Accepts HTTP Basic; failed passwords count toward the login lock-out "

@@ -3,6 +3,9 @@ admin's, and HTTP Basic on POST /tokens; counted per username from an address
 and per address, reset by a success, listed and lifted by staff."""
 
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -11,6 +14,7 @@ from django.db.models import F
 from django.test import Client
 
 from accounts.models import ApiToken
+from tests.conftest import ROOT
 
 from .conftest import ADDRESS, OTHER_ADDRESS, PASSWORD, admin_login, api_login, page_login, with_key
 
@@ -214,3 +218,16 @@ def test_a_user_who_is_not_staff_cannot_see_or_lift_lock_outs(painter, stranger)
     client.post("/admin/axes/accessattempt/", {"action": "lift_selected",
                                                "_selected_action": [row.pk]})
     assert AccessAttempt.objects.filter(pk=row.pk).exists()
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("ARTDAG_LOGIN_FAILURE_LIMIT", "0", "ARTDAG_LOGIN_FAILURE_LIMIT must be at least 1"),
+    ("ARTDAG_LOGIN_COOLOFF", "soon", "ARTDAG_LOGIN_COOLOFF must be an integer"),
+    ("ARTDAG_PROXY_COUNT", "-1", "ARTDAG_PROXY_COUNT must be at least 0"),
+])
+def test_a_malformed_lock_out_setting_stops_start_up_with_its_name(name, value, message,
+                                                                   tmp_path):
+    env = {**os.environ, name: value, "ARTDAG_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and message in result.stderr
