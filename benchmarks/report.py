@@ -94,12 +94,19 @@ removes all of it afterwards.
    /runs to the last completion seen by polling GET /runs/{id}, vs the same
    100 renders in-process and serial; 5b is the worker time per run beyond
    the render itself (wall per run x 2 workers - one render).
-6. Every built-in effect through `effects.apply` on a 2048x2048 synthetic
-   picture vs the fastest plain numpy/Pillow version of the same operation
-   written in benchmarks/bench_effects.py (Pillow's C filters, transposes and
-   `point()` tables where they exist; each baseline starts from and returns
-   a numpy array, as the effect does), 5 interleaved repeats, median. Where
-   an effect stays over 1.5x, its note says why.
+6. Every built-in effect through `effects.apply` (one effect thread) on
+   2048x2048 and 4096x4096 synthetic pictures (gradients, flat shapes, noise)
+   vs the fastest of the peers written in benchmarks/bench_effects.py for the
+   same operation with OpenCV (one thread), Pillow or numpy; all sides
+   interleaved in a rotating order, 7 (2048) or 5 (4096) rounds, medians.
+   Each row names the fastest peer and the mean absolute difference between
+   its picture and ours in units of 255. Over 1.5x is marked MISSED, over 2x
+   DEFECT. resize also gets an information row against OpenCV's Lanczos-4,
+   which is faster but another filter (it does not widen when shrinking).
+   6b/6c: the built-in `dog` recipe end to end through engine.dag (decode,
+   effect, encode) on a 4096x4096 WebP and on 30 s of 1280x720 H.264 + AAC
+   (to MP4), each render a fresh process, vs the same with the float32 `dog`
+   the effects had before (benchmarks/dog_float32.py).
 7. `manage.py bench_seed` fills two databases (1,000 and 100,000 cache items
    and runs), each behind its own web server. Page 1 of GET /cache and GET
    /runs, and the 500th page reached by following `next` cursors, are
