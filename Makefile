@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8100
 
-.PHONY: install browser run web worker beat test bench clean-venv
+.PHONY: install browser nginx run web worker beat test bench clean-venv
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,13 @@ beat: install
 browser:
 	scripts/ensure-chromium.sh
 
+# Debian's nginx for the shared-cache tests (tests/test_proxy_cache.py runs its own).
+nginx:
+	scripts/ensure-nginx.sh
+
 # The whole suite against real PostgreSQL, Redis and Celery worker processes,
 # and a real headless Chromium for the pages.
-test: install browser
+test: install browser nginx
 	scripts/with-services.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Every figure, or some: make bench GROUPS="listing scaling"

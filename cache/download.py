@@ -11,6 +11,7 @@ from l1site.errors import error_body
 
 from .models import CacheItem
 from .content import ensure_local
+from .headers import immutable_cache_control
 
 CHUNK = 1024 * 1024
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -58,7 +59,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
 
 def _headers(response: HttpResponse, item: CacheItem) -> HttpResponse:
     response["ETag"] = f'"{item.content_hash}"'
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Cache-Control"] = immutable_cache_control()
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     inline = item.media_type.startswith(INLINE_PREFIXES) and item.media_type not in NEVER_INLINE

@@ -31,6 +31,7 @@ from engine import probe
 
 from .models import CacheItem
 from . import content
+from .headers import immutable_cache_control
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +285,7 @@ def serve_thumbnail(item: CacheItem, size: int, path: Path, *, if_none_match: st
     else:
         response = FileResponse(open(path, "rb"), content_type=MEDIA_TYPE)
     response["ETag"] = etag
-    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    response["Cache-Control"] = immutable_cache_control()  # as the original's
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = f'inline; filename="{item.content_hash}-{size}.webp"'
     return response

@@ -59,6 +59,14 @@ class CacheListUpload(generics.ListAPIView):
 class CacheContent(APIView):
     """The bytes of one cached file (Range requests and ETags supported)."""
 
+    def get_authenticators(self):
+        # The bytes are the same for everyone, so on an open server nobody's
+        # credentials are read: the session stays untouched, the answer
+        # carries no Vary: Cookie, and a shared cache or CDN keeps one copy
+        # for all (docs/scaling.md). A private server (L1_PRIVATE) checks who
+        # asks, and its answers say private (cache.download).
+        return super().get_authenticators() if settings.L1_PRIVATE else []
+
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
                               (206, "application/octet-stream"): OpenApiTypes.BINARY,
                               304: None})

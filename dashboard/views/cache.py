@@ -46,7 +46,11 @@ def item_page(request, content_hash: str):
 
 def thumbnail(request, content_hash: str, size: int):
     """A WebP thumbnail: served when made, otherwise 503 + Retry-After while a
-    worker makes it (pages show a placeholder and try again)."""
+    worker makes it (pages show a placeholder and try again). A private
+    server (L1_PRIVATE) shows them to logged-in users only, as its content."""
+    if settings.L1_PRIVATE and not request.user.is_authenticated:
+        return JsonResponse(error_body("not_authenticated", "log in to see this server's content"),
+                            status=401)
     if size not in thumbs.SIZES:
         return JsonResponse(error_body("invalid_size", f"size must be one of {thumbs.SIZES}"),
                             status=400)
