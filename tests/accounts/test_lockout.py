@@ -57,6 +57,14 @@ def test_five_wrong_passwords_lock_the_form_which_says_for_how_long(painter):
     assert client.get("/profile").status_code == 302
 
 
+def test_the_form_opened_from_a_locked_address_says_so_before_anyone_types(painter):
+    fail(5)
+    page = Client().get("/login", REMOTE_ADDR=ADDRESS, HTTP_ACCEPT="text/html").content.decode()
+    assert 'id="locked-out"' in page and "locked for 15 more minutes" in page
+    elsewhere = Client().get("/login", REMOTE_ADDR=OTHER_ADDRESS, HTTP_ACCEPT="text/html")
+    assert 'id="locked-out"' not in elsewhere.content.decode()
+
+
 def test_a_success_resets_the_count(painter):
     fail(4)
     client = Client()
