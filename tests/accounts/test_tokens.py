@@ -150,3 +150,30 @@ def test_the_schema_documents_basic_auth_scopes_and_expiry_on_post_tokens(api):
     fields = schema["components"]["schemas"][request]["properties"]
     assert {"name", "scopes", "expires_in"} <= set(fields)
     assert schema["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
+
+
+def test_a_token_made_before_scopes_existed_keeps_full_rights_after_the_migration(
+        transactional_db, demo):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from accounts.services import hash_key
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="old-timer")
+    before = [("accounts", "0001_initial")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()  # every app back where it was afterwards
+    executor.migrate(before)
+    try:
+        old_model = executor.loader.project_state(before[0]).apps.get_model("accounts", "ApiToken")
+        old_model.objects.create(user_id=user.pk, name="from-2025", key_hash=hash_key("l1_old-key"),
+                                 prefix="l1_old-key")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+    token = ApiToken.objects.get(name="from-2025")
+    assert token.scope_list == ["admin"] and token.expires_at is None
+    old = with_key("l1_old-key")
+    assert old.post("/runs", {"recipe": "dog", "inputs": ["cat"]}, format="json").status_code == 201
+    assert old.post("/tokens", {"name": "new"}, format="json").status_code == 201
