@@ -64,7 +64,8 @@ def artdag_settings(data_dir, redis_url):
     (settings.CACHE_DIR / "tmp").mkdir(parents=True, exist_ok=True)
     settings.CELERY_TASK_DEFAULT_QUEUE = f"artdag-test-{SESSION}"
     app.conf.update(broker_url=redis_url, task_default_queue=settings.CELERY_TASK_DEFAULT_QUEUE,
-                    broker_transport_options={"visibility_timeout": 3600})
+                    broker_transport_options={**app.conf.broker_transport_options,
+                                              "visibility_timeout": 3600})
     yield
 
 

@@ -8,9 +8,12 @@ Signing. The body is the event as JSON (UTF-8). Each attempt carries
     X-Artdag-Signature:  sha256=<hex HMAC-SHA256 of "<timestamp>." + body under the secret>
 
 A receiver recomputes the HMAC over the timestamp header, a dot and the raw
-body, compares it in constant time, refuses a timestamp more than five
-minutes from its clock, and remembers delivery ids for that long to refuse a
-replay inside the window (``verify`` below is that check).
+body, compares it in constant time and refuses a timestamp more than five
+minutes from its clock: a captured request replayed later fails. Inside the
+window, it remembers the delivery ids it has handled and answers a repeat
+with a 2xx without acting on it again (a retry of a delivery it failed to
+handle carries the same id, freshly signed, and is handled). ``verify``
+below is that check.
 
 Addresses. The URL's host is resolved at every attempt and every address it
 gives must be public (not private, loopback, link-local, multicast, reserved
@@ -56,7 +59,9 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 def verify(secret: str, headers, body: bytes, *, seen: set | None = None,
            now: float | None = None) -> bool:
-    """The receiver's check, as documented above (for receivers in Python, and the tests)."""
+    """The receiver's check, as documented above (for receivers in Python, and
+    the tests). ``seen``: the delivery ids already handled; one of them again is
+    refused (the caller adds an id once it has handled the event)."""
     try:
         timestamp = int(headers["X-Artdag-Timestamp"])
     except (KeyError, TypeError, ValueError):
@@ -66,12 +71,7 @@ def verify(secret: str, headers, body: bytes, *, seen: set | None = None,
     if not hmac.compare_digest(signature(secret, timestamp, body),
                                headers.get("X-Artdag-Signature", "")):
         return False
-    if seen is not None:
-        delivery = headers.get("X-Artdag-Delivery", "")
-        if delivery in seen:
-            return False
-        seen.add(delivery)
-    return True
+    return seen is None or headers.get("X-Artdag-Delivery", "") not in seen
 
 
 def parse(url: str) -> tuple[str, str, int]:
