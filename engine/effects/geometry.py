@@ -69,37 +69,46 @@ def flip(img: np.ndarray, axis: str) -> np.ndarray:
     return cv2.flip(contiguous(img), 1 if axis == "horizontal" else 0)
 
 
+def _row_sums(arr: np.ndarray, block: int, acc) -> np.ndarray:
+    """Sums of each run of ``block`` rows (the last run may be shorter)."""
+    h = arr.shape[0]
+    full = h // block * block
+    # One reduction over a reshaped view: each output row is the sum of
+    # block contiguous image rows, added in cache.
+    out = arr[:full].reshape((h // block, block) + arr.shape[1:]).sum(axis=1, dtype=acc)
+    if full < h:
+        out = np.concatenate([out, arr[full:].sum(axis=0, dtype=acc)[None]])
+    return out
+
+
 def _block_sums(arr: np.ndarray, block: int) -> np.ndarray:
     """Exact integer sums over block x block tiles (ragged edge tiles hold fewer pixels).
 
-    Rows first: each of the block rows of a tile is a strided view of whole
-    image rows, added into one row per tile (contiguous, vectorised adds);
-    then the same along the columns of that block-times-smaller result.
+    Rows first, then the columns of that block-times-smaller result, as rows
+    of its transpose (OpenCV's transpose is a cache-blocked copy).
     """
-    h, w, c = arr.shape
-    nh, nw = -(-h // block), -(-w // block)
     top = int(np.iinfo(arr.dtype).max)
-    # The narrowest accumulator that holds a column of `block` values exactly.
+    # The narrowest accumulators that hold the sums exactly.
     row_acc = np.uint16 if top * block <= 0xFFFF else np.uint32
-    rows = np.zeros((nh, w, c), dtype=row_acc)
-    for i in range(min(block, h)):
-        part = arr[i::block]
-        rows[: part.shape[0]] += part
-    sums = np.zeros((nh, nw, c), dtype=np.uint32 if top * block * block <= 0xFFFFFFFF
-                    else np.uint64)
-    for j in range(min(block, w)):
-        part = rows[:, j::block]
-        sums[:, : part.shape[1]] += part
-    return sums
+    acc = np.uint32 if top * block * block <= 0xFFFFFFFF else np.uint64
+    rows = _row_sums(arr, block, row_acc)
+    channels = arr.shape[2]
+    if row_acc is np.uint16 and channels in (1, 3, 4):
+        turned = cv2.transpose(np.ascontiguousarray(rows))
+        turned = turned.reshape(turned.shape[:2] + (channels,))
+        return cv2.transpose(_row_sums(turned, block, acc).astype(np.int32)).reshape(
+            (rows.shape[0], -1, channels)).astype(acc)
+    return _row_sums(rows.transpose(1, 0, 2), block, acc).transpose(1, 0, 2)
 
 
 def _expand(tiles: np.ndarray, block: int, height: int, width: int) -> np.ndarray:
     """Each tile as a block x block square, cut to height x width."""
-    # Along the rows on the small array, then whole rows copied block times.
-    rows = np.repeat(tiles, block, axis=1)[:, :width]
-    nh = tiles.shape[0]
-    full = np.broadcast_to(rows[:, None], (nh, block) + rows.shape[1:])
-    return np.ascontiguousarray(full.reshape((nh * block,) + rows.shape[1:])[:height])
+    # Along the rows as whole-row copies of the (small) transpose, then the
+    # rows of the result copied block times.
+    turned = np.repeat(cv2.transpose(tiles).reshape(tiles.shape[1], tiles.shape[0], -1),
+                       block, axis=0)[:width]
+    rows = cv2.transpose(turned).reshape(tiles.shape[0], width, -1)
+    return np.ascontiguousarray(np.repeat(rows, block, axis=0)[:height])
 
 
 @register(
