@@ -80,7 +80,13 @@ class PasswordAuthentication(BasicAuthentication):
         # Axes marks the Django request it is given (the lock-out middleware
         # reads the mark there), not DRF's wrapper around it.
         django_request = getattr(request, "_request", request)
-        username_field = get_user_model().USERNAME_FIELD
+        model = get_user_model()
+        username_field = model.USERNAME_FIELD
+        if (len(userid) > model._meta.get_field(username_field).max_length
+                or "\x00" in userid or "\x00" in password):
+            # No user has such a name, so it is no guess worth counting; and
+            # the lock-out's table could not store it.
+            raise exceptions.AuthenticationFailed("invalid username or password")
         user = authenticate(request=django_request, **{username_field: userid,
                                                        "password": password})
         if getattr(django_request, "axes_locked_out", False):

@@ -239,3 +239,24 @@ def test_a_malformed_lock_out_setting_stops_start_up_with_its_name(name, value, 
     result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and message in result.stderr
+
+
+@pytest.mark.parametrize("username,password", [
+    ("u" * 300, "x"), ("pain\x00ter", "x"), ("painter", "pass\x00word"), ("", ""),
+])
+def test_a_hostile_basic_header_is_a_plain_401_that_changes_nothing(painter, username, password):
+    response = api_login(username, password)
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] in ("invalid username or password",
+                                                   "Invalid basic header. No credentials provided.",
+                                                   "Invalid basic header. Credentials string "
+                                                   "should not contain spaces.")
+    assert ApiToken.objects.count() == 0
+
+
+def test_a_mangled_forwarded_header_counts_against_the_socket_address(painter, settings):
+    settings.PROXY_COUNT = 1
+    response = Client().post("/login", {"username": "painter", "password": "g"},
+                             REMOTE_ADDR=ADDRESS, HTTP_X_FORWARDED_FOR="not-an-address")
+    assert response.status_code == 200
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == [ADDRESS]
