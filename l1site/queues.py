@@ -16,17 +16,17 @@ A worker asks the broker for upkeep, then stills, then video
 takes the short work first: a long video render never keeps a thumbnail or
 a small still waiting while another process could take it.
 
-On Redis each message also carries a priority (0 first): a run's priority,
-one step further forward when its owner moves it to the front. The
-filesystem transport of ``make run`` ignores message priority; the order
-runs are released to the broker in (runs.dispatch) still follows it.
+On Redis each message also carries a priority (0 first) from its run's
+priority (high 0, normal 4, low 8). The filesystem transport of ``make run``
+ignores message priority; the order runs are released to the broker in
+(runs.dispatch) still follows it.
 """
 
 from __future__ import annotations
 
 STILLS, VIDEO, UPKEEP = "stills", "video", "upkeep"
-# Message priority per Run.Priority (0 high, 1 normal, 2 low); a run moved
-# to the front goes one step before the others of its level.
+# Message priority per Run.Priority (0 high, 1 normal, 2 low), spread over
+# Redis's priority steps so levels can be added between them.
 STEP = 4
 UPKEEP_TASKS = {
     "cache.tasks.make_thumbnails", "provenance.tasks.publish_run", "runs.tasks.sweep_runs",
@@ -38,8 +38,8 @@ def queue_name(base: str, kind: str) -> str:
     return f"{base}.{kind}"
 
 
-def message_priority(priority: int, promoted: bool = False) -> int:
-    return max(0, priority * STEP - (1 if promoted else 0))
+def message_priority(priority: int) -> int:
+    return priority * STEP
 
 
 def _base() -> str:
@@ -53,10 +53,10 @@ def _base() -> str:
 def _run_route(run_id) -> tuple[str, int] | None:
     from runs.models import Run
 
-    row = Run.objects.filter(pk=run_id).values_list("lane", "priority", "promoted_at").first()
+    row = Run.objects.filter(pk=run_id).values_list("lane", "priority").first()
     if row is None:
         return None
-    return row[0], message_priority(row[1], row[2] is not None)
+    return row[0], message_priority(row[1])
 
 
 def _step_route(cache_id) -> tuple[str, int] | None:
@@ -66,11 +66,11 @@ def _step_route(cache_id) -> tuple[str, int] | None:
     from runs.models import Run
 
     rows = list(Run.objects.filter(run_steps__step_id=cache_id, status__in=[
-        Run.Status.PENDING, Run.Status.RUNNING]).values_list("lane", "priority", "promoted_at")[:50])
+        Run.Status.PENDING, Run.Status.RUNNING]).values_list("lane", "priority")[:50])
     if not rows:
         return None
     lane = VIDEO if any(r[0] == VIDEO for r in rows) else STILLS
-    return lane, min(message_priority(r[1], r[2] is not None) for r in rows)
+    return lane, min(message_priority(r[1]) for r in rows)
 
 
 def _reproduction_route(reproduction_id) -> tuple[str, int] | None:
@@ -94,7 +94,9 @@ def route_task(name, args, kwargs, options, task=None, **kw):
         return {"queue": queue_name(_base(), UPKEEP), "priority": message_priority(1)}
     finder = _BY_ARGUMENT.get(name)
     if finder is None:
-        return None
+        # Anything else: the base queue, at normal priority (a message with
+        # none would be served before every run on Redis).
+        return {"queue": _base(), "priority": message_priority(1)}
     first = (args or [None])[0] if not kwargs else next(iter(kwargs.values()), None)
     found = finder(first) if first is not None else None
     lane, priority = found or (STILLS, message_priority(1))

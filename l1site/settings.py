@@ -467,9 +467,10 @@ from kombu import Queue  # noqa: E402 - the queues' declarations belong to this 
 CELERY_TASK_QUEUES = [Queue(f"{CELERY_TASK_DEFAULT_QUEUE}.{kind}")
                       for kind in ("upkeep", "stills", "video")] + [Queue(CELERY_TASK_DEFAULT_QUEUE)]
 CELERY_TASK_ROUTES = ("l1site.queues.route_task",)
-# Redis keeps one list per priority step: ten, so a run moved to the front
-# goes one step before the rest of its level (0 is served first).
-CELERY_TASK_DEFAULT_PRIORITY = 4
+# Redis keeps one list per priority step (ten; 0 is served first): a high
+# run's messages go at 0, normal at 4, low at 8. The router gives every
+# message its priority (no task_default_priority: a task's default would
+# override the router's).
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
         queue_order_strategy="priority", priority_steps=list(range(10)))

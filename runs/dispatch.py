@@ -3,8 +3,8 @@
 The database is the queue of record; the broker holds only what workers
 should take next. Of one owner's runs, at most settings.DISPATCH_PER_USER
 are handed to the broker or rendering at a time. The rest stay pending with
-no ``queued_at`` and are released in order (priority, then the latest moved
-to the front, then the oldest) when one of the owner's runs finishes
+no ``queued_at`` and are released in order (the ones moved to the front, then
+priority, then the oldest) when one of the owner's runs finishes
 (runs.lifecycle), and by the sweep (runs.recovery) should that moment be
 lost with its worker. So one user's 500 queued runs put at most that many
 renders ahead of another user's single run; Celery and Redis do the rest
@@ -49,8 +49,9 @@ def lane_for(plan, items: dict) -> str:
 
 
 def waiting_order():
-    """The order an owner's waiting runs are released in."""
-    return ["priority", F("promoted_at").desc(nulls_last=True), "created_at", "id"]
+    """The order an owner's waiting runs are released in: the ones they moved
+    to the front (the latest first), then by priority, then the oldest."""
+    return [F("promoted_at").desc(nulls_last=True), "priority", "created_at", "id"]
 
 
 def _send(run_id: str, task_id: str) -> None:
@@ -103,24 +104,15 @@ def release_waiting(limit: int) -> int:
 
 
 def run_promote(run: Run) -> Run:
-    """Move a pending run to the front of its owner's line, and of its
-    priority level in the broker (a fresh message one step ahead; whichever
-    copy a worker takes first claims the run, the other finds it taken)."""
-    import uuid
-
-    now = timezone.now()
-    moved = Run.objects.filter(pk=run.pk, status=Run.Status.PENDING).update(promoted_at=now)
-    if not moved:
-        return run
-    run_event(run.pk, "promoted", priority=run.get_priority_display())
-    run.refresh_from_db()
-    if run.queued_at is not None:
-        task_id = str(uuid.uuid4())
-        if Run.objects.filter(pk=run.pk, status=Run.Status.PENDING,
-                              task_id=run.task_id).update(task_id=task_id):
-            transaction.on_commit(lambda: _send(run.pk, task_id), robust=True)
-            run.task_id = task_id
-    elif run.owner_id:
-        release(run.owner_id)
+    """Move a pending run to the front of its owner's line: it is the next
+    of their runs released to the broker. It changes nothing in the broker
+    itself (a run already there is one of the few of its owner's in flight):
+    a message sent ahead of other users' would let one user who moves every
+    run to the front starve the rest, which fair share exists to prevent."""
+    if Run.objects.filter(pk=run.pk, status=Run.Status.PENDING).update(
+            promoted_at=timezone.now()):
+        run_event(run.pk, "promoted", priority=run.get_priority_display())
+        if run.owner_id:
+            release(run.owner_id)
     run.refresh_from_db()
     return run

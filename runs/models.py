@@ -95,8 +95,8 @@ class Run(models.Model):
                               on_delete=models.SET_NULL, related_name="runs")
     priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
     lane = models.CharField(max_length=8, choices=Lane.choices, default=Lane.STILLS)
-    # Set when its owner moves a pending run to the front: among the owner's
-    # runs of one priority, the latest moved goes first (runs.dispatch).
+    # Set when its owner moves a pending run to the front: the next of the
+    # owner's runs released to the broker, the latest moved first (runs.dispatch).
     promoted_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")

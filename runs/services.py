@@ -200,7 +200,7 @@ def run_cancel(run_id: str, *, by) -> Run:
 
 def run_move_to_front(run_id: str, *, by) -> Run:
     """POST /runs/{id}/front: the owner (or staff) puts a pending run first
-    among the owner's waiting runs, and first of its priority in the broker."""
+    among the owner's waiting runs (runs.dispatch.run_promote)."""
     run = run_get(run_id)
     if not may_change(by, run):
         raise DomainError("only the run's owner or staff may move it",
