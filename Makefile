@@ -6,7 +6,8 @@ PORT   ?= 8100
 
 .PHONY: install browser nginx run web worker beat test bench clean-venv
 
-$(VENV)/.installed: requirements.txt
+# client/pyproject.toml: the client is installed from requirements.txt (-e ./client).
+$(VENV)/.installed: requirements.txt client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
