@@ -1,7 +1,8 @@
 import os
+import time
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import before_task_publish, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "l1site.settings")
 
@@ -22,3 +23,11 @@ def recycle_connections(sender=None, **kwargs) -> None:
         from django.db import close_old_connections
 
         close_old_connections()
+
+
+@before_task_publish.connect
+def stamp_published_at(headers=None, **kwargs) -> None:
+    """When the message was published: /health (l1site.health) reads it off
+    the message next in line to tell how long a queue has gone unconsumed."""
+    if headers is not None:
+        headers["published_at"] = time.time()  # a retry is a new message: a new stamp

@@ -491,3 +491,15 @@ WEBHOOK_TIMEOUT = env_int("ARTDAG_WEBHOOK_TIMEOUT", 10, minimum=1)
 WEBHOOK_MAX_ATTEMPTS = env_int("ARTDAG_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_BACKOFF = env_int("ARTDAG_WEBHOOK_BACKOFF", 10, minimum=1)  # seconds; doubles per retry
 WEBHOOK_MAX_PER_USER = env_int("ARTDAG_WEBHOOK_MAX_PER_USER", 20, minimum=1)
+# --- Worker liveness (l1site.pool, l1site.health).
+# The prefork pool whose processes may be killed at any moment (OOM killer,
+# kill -9) without wedging the worker; `-P` on the command line overrides it.
+CELERY_WORKER_POOL = "l1site.pool:TaskPool"
+# /health answers 503 naming a queue as stalled when messages have waited in
+# it this long (nothing was taken from it meanwhile) while a worker that
+# consumes it answers with a free pool process (a worker busy with long
+# renders is busy, not stalled).
+QUEUE_STALL_SECONDS = env_int("ARTDAG_QUEUE_STALL_SECONDS", 120, minimum=2)
+# How long /health waits for workers to answer its broadcast (only sent when
+# a queue has a message older than QUEUE_STALL_SECONDS).
+HEALTH_WORKER_TIMEOUT = env_int("ARTDAG_HEALTH_WORKER_TIMEOUT", 1, minimum=1)

@@ -41,8 +41,10 @@ def test_the_api_docs_page_has_no_inline_script_or_style_the_policy_would_block(
 def test_health_is_200_when_database_broker_and_cache_dir_work(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {
-        "database": "ok", "broker": "ok", "cache_dir": "ok"}}
+    body = response.json()
+    assert body["status"] == "ok" and body["checks"] == {
+        "database": "ok", "broker": "ok", "cache_dir": "ok", "queues": "ok"}
+    assert all(q["waiting"] >= 0 for q in body["queues"].values())
 
 
 def test_health_is_503_naming_what_failed(client, settings, tmp_path):

@@ -41,8 +41,15 @@ def wait_until(predicate, what: str, timeout: float = PATIENCE, every: float = 0
 
 
 def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(c) for c in path.read_text().split()] if path.exists() else []
+    """A process's children, whichever of its threads started them (the
+    pool's supervisor thread starts the processes that replace dead ones)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # the thread or the process ended meanwhile
+    return sorted(set(found))
 
 
 class Proc:
@@ -188,8 +195,9 @@ class Stack:
 
     def worker(self, *, concurrency: int = 1, beat: bool = False, **env) -> Proc:
         n = self.count["worker"] + 1
+        # No --pool: the project's (settings.CELERY_WORKER_POOL), as `make worker` runs.
         argv = [sys.executable, "-m", "celery", "-A", "l1site", "worker", "--loglevel=INFO",
-                f"--concurrency={concurrency}", "--pool=prefork", "--without-gossip",
+                f"--concurrency={concurrency}", "--without-gossip",
                 "--without-mingle", f"--hostname=fault{n}-{os.getpid()}@%h"]
         if beat:
             argv.append("--beat")
@@ -209,6 +217,13 @@ class Stack:
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(url, proc), "the web server to answer", 60)
         return url
+
+    def manage(self, *args: str) -> str:
+        """Run manage.py with the stack's settings; its output."""
+        done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=PATIENCE)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
     def worker_logs(self) -> str:
         return "".join(p.log() for p in self.procs if p.name.startswith("worker"))
