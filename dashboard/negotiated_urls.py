@@ -6,13 +6,16 @@ from django.urls import path
 
 from batches import pages as batch_pages
 
-from .views import home, library, runs
+from .views import control, home, library, runs
 from .views import cache as cache_pages
 
 urlpatterns = [
     path("", home.home, name="page-home"),
     path("runs", runs.run_list, name="page-runs"),
+    # Before runs/<run_id>, which would take the path as an id.
+    path("runs/cancel-pending", control.runs_cancel_pending, name="page-runs-cancel-pending"),
     path("runs/<str:run_id>", runs.run_page, name="page-run"),
+    path("runs/<str:run_id>/front", control.run_front, name="page-run-front"),
     path("runs/<str:run_id>/cancel", runs.run_cancel, name="page-run-cancel"),
     path("cache", cache_pages.cache_browser, name="page-cache"),
     path("assets", library.asset_list, name="page-assets"),

@@ -25,6 +25,7 @@ ignores message priority; the order runs are released to the broker in
 from __future__ import annotations
 
 STILLS, VIDEO, UPKEEP = "stills", "video", "upkeep"
+KINDS = (UPKEEP, STILLS, VIDEO)  # the order a worker asks for them
 # Message priority per Run.Priority (0 high, 1 normal, 2 low), spread over
 # Redis's priority steps so levels can be added between them.
 STEP = 4
