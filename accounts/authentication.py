@@ -76,6 +76,11 @@ class PasswordAuthentication(BasicAuthentication):
 
     www_authenticate_realm = "artdag"
 
+    def authenticate(self, request):
+        if request.method != "POST":
+            return None  # a password buys a token; everything else takes the token
+        return super().authenticate(request)
+
     def authenticate_credentials(self, userid, password, request=None):
         # Axes marks the Django request it is given (the lock-out middleware
         # reads the mark there), not DRF's wrapper around it.
@@ -103,6 +108,11 @@ class PasswordAuthentication(BasicAuthentication):
 class PasswordScheme(OpenApiAuthenticationExtension):
     target_class = PasswordAuthentication
     name = "basicAuth"
+
+    def get_security_requirement(self, auto_schema):
+        if auto_schema.method != "POST":
+            return None  # only POST /tokens takes a password
+        return super().get_security_requirement(auto_schema)
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "basic",

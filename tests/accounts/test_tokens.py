@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 
-from .conftest import PASSWORD, api_login, page_login, with_key
+from .conftest import PASSWORD, api_login, basic, page_login, with_key
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +136,9 @@ def test_post_tokens_with_a_token_password_or_session(painter, painter_api):
     # A session is a browser's: DRF asks it for the CSRF token (the test client skips it).
     assert session.post("/tokens", {"name": "third"},
                         content_type="application/json").status_code == 201
+    # Only POST takes a password: listing tokens needs a token or a session.
+    assert APIClient().get("/tokens", HTTP_AUTHORIZATION=basic("painter", PASSWORD)
+                           ).status_code == 401
     wrong = api_login("painter", "nope")
     assert wrong.status_code == 401 and wrong["WWW-Authenticate"] == "Token"
     assert ApiToken.objects.count() == 3
@@ -150,6 +153,7 @@ def test_the_schema_documents_basic_auth_scopes_and_expiry_on_post_tokens(api):
     fields = schema["components"]["schemas"][request]["properties"]
     assert {"name", "scopes", "expires_in"} <= set(fields)
     assert schema["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
+    assert {"basicAuth": []} not in schema["paths"]["/tokens"]["get"]["security"]
 
 
 def test_a_token_made_before_scopes_existed_keeps_full_rights_after_the_migration(
