@@ -9,7 +9,8 @@ class TokenSerializer(serializers.ModelSerializer):
     active = serializers.BooleanField(read_only=True, help_text="neither revoked nor expired")
     expired = serializers.BooleanField(read_only=True)
     scopes = serializers.ListField(source="scope_list", child=serializers.CharField(),
-                                   read_only=True, help_text=f"a subset of {', '.join(scopes.SCOPES)}")
+                                   read_only=True,
+                                   help_text=f"a subset of {', '.join(scopes.SCOPES)}")
 
     class Meta:
         model = ApiToken
