@@ -491,6 +491,38 @@ WEBHOOK_TIMEOUT = env_int("ARTDAG_WEBHOOK_TIMEOUT", 10, minimum=1)
 WEBHOOK_MAX_ATTEMPTS = env_int("ARTDAG_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_BACKOFF = env_int("ARTDAG_WEBHOOK_BACKOFF", 10, minimum=1)  # seconds; doubles per retry
 WEBHOOK_MAX_PER_USER = env_int("ARTDAG_WEBHOOK_MAX_PER_USER", 20, minimum=1)
+# --- Live: run events as Server-Sent Events (GET /runs/{id}/events, GET /events),
+# previews of long renders, the drawn graph.
+INSTALLED_APPS.append("live")
+# Events and previews older than this are pruned (live.tasks.prune_events, hourly).
+LIVE_EVENT_KEEP_DAYS = env_int("ARTDAG_LIVE_KEEP_DAYS", 7, minimum=1)
+LIVE_TIMING_KEEP_DAYS = env_int("ARTDAG_LIVE_TIMING_KEEP_DAYS", 90, minimum=1)
+# Redis wakes the streams the moment an event is written; without it (the
+# embedded SQLite mode) each web process reads the table every LIVE_POLL_MS.
+# ARTDAG_LIVE_REDIS_URL=off polls even where the broker is Redis.
+LIVE_REDIS_URL = env_str("ARTDAG_LIVE_REDIS_URL", CELERY_BROKER_URL
+                         if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+if LIVE_REDIS_URL == "off":
+    LIVE_REDIS_URL = ""
+if LIVE_REDIS_URL and not LIVE_REDIS_URL.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(f"ARTDAG_LIVE_REDIS_URL must be a redis:// URL, got {LIVE_REDIS_URL!r}")
+LIVE_POLL_MS = env_int("ARTDAG_LIVE_POLL_MS", 250, minimum=20)
+# With Redis, the table is still read this often: a missed message costs no event.
+LIVE_SAFETY_POLL_MS = env_int("ARTDAG_LIVE_SAFETY_POLL_MS", 2000, minimum=100)
+# Frame counts of a running step: at most one event this often per run.
+LIVE_PROGRESS_MS = env_int("ARTDAG_LIVE_PROGRESS_MS", 500, minimum=0)
+# A long render's preview frame: refreshed this often, this many pixels on its long side.
+LIVE_PREVIEW_SECONDS = env_int("ARTDAG_LIVE_PREVIEW_SECONDS", 3, minimum=1)
+LIVE_PREVIEW_PIXELS = env_int("ARTDAG_LIVE_PREVIEW_PIXELS", 320, minimum=16)
+# A stream sends a comment this often (proxies close silent connections) and
+# ends after LIVE_STREAM_SECONDS; EventSource reconnects with Last-Event-ID.
+LIVE_KEEPALIVE_SECONDS = env_int("ARTDAG_LIVE_KEEPALIVE_SECONDS", 15, minimum=1)
+LIVE_STREAM_SECONDS = env_int("ARTDAG_LIVE_STREAM_SECONDS", 600, minimum=1)
+# The web server (scripts/web.sh): threads per process for the ordinary
+# (WSGI) views; the event streams cost none, they wait on the event loop.
+WEB_THREADS = env_int("ARTDAG_WEB_THREADS", 8, minimum=1)
+CELERY_BEAT_SCHEDULE["prune-live-events"] = {
+    "task": "live.tasks.prune_events", "schedule": 3600.0, "options": {"expires": 3600.0}}
 # --- Worker liveness (l1site.pool, l1site.health).
 # The prefork pool whose processes may be killed at any moment (OOM killer,
 # kill -9) without wedging the worker; `-P` on the command line overrides it.

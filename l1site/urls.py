@@ -57,6 +57,8 @@ urlpatterns = [
     path("profile/tokens", accounts.profile_token_create, name="profile-token-create"),
     path("profile/tokens/<int:token_id>/revoke", accounts.profile_token_revoke,
          name="profile-token-revoke"),
+    # Run events as Server-Sent Events, and previews of long renders.
+    path("", include("live.urls")),
     # Batches and webhooks.
     path("batches", BatchListCreate.as_view(), name="batches"),
     path("batches/<str:batch_id>", BatchDetail.as_view(), name="batch-detail"),

@@ -22,7 +22,7 @@ from engine.dag import execute, plan as planning
 from engine.errors import TooLarge
 from engine.limits import Limits
 
-from . import identity
+from . import events, identity
 from .models import Step
 
 EXTENSIONS = {"video/x-matroska": ".mkv", "video/mp4": ".mp4", "audio/wav": ".wav",
@@ -148,5 +148,8 @@ class CacheStore:
         self.new_items = []
 
 
-def context(store: CacheStore) -> execute.Context:
-    return execute.Context(store, limits=limits(), temp_dir=temp_dir())
+def context(store: CacheStore, *, run_id: str | None = None) -> execute.Context:
+    """``run_id``: the one run this render is for (an inline run); None for a
+    shared step, whose progress is every waiting run's."""
+    return execute.Context(store, limits=limits(), temp_dir=temp_dir(),
+                           **events.progress_hooks(run_id))

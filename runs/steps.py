@@ -47,7 +47,7 @@ from provenance.services import sign
 
 from . import identity
 from .context import CacheStore, context
-from .events import run_event
+from .events import run_event, step_event
 from .graphs import stored_plan
 from .heartbeat import beating
 from .lifecycle import run_finished
@@ -242,12 +242,14 @@ def _render_claimed(run: Run, task_id: str) -> None:
             if row.status == Step.Status.DONE}
     store = CacheStore(run.id, owner_id=run.owner_id, output_name=run.output_name,
                        known={**sources, **done}, defer=True)
-    ctx = context(store)
+    ctx = context(store, run_id=run.id)
     try:
         with beating(run.id, task_id):
             for step in work:
                 if step.cache_id not in done:
+                    step_event(run.id, step, "running")
                     _run_inline_step(run, task_id, step, ctx, store)
+                    step_event(run.id, step, "done")
     except _StepFailed:
         return
     outputs = {name: store.known.get(cache_id, (cache_id,))[0]
@@ -294,6 +296,7 @@ def _run_inline_step(run: Run, task_id: str, step: planning.Step, ctx: execute.C
                 _finish(run.id, Run.Status.FAILED, task_id=task_id, error=reason[:4000])
 
         _with_db_retry(write)
+        step_event(run.id, step, "failed", error=message)
         store.queue_thumbnails()
         raise _StepFailed from exc
 
@@ -311,8 +314,9 @@ def _schedule_spread(run: Run) -> None:
         _finish(run.id, Run.Status.FAILED,
                 error=f"step '{node}' ({step.type}) failed: {step.error}")
         return
-    Run.objects.filter(pk=run.id, status=Run.Status.PENDING).update(
-        status=Run.Status.RUNNING, started_at=timezone.now())
+    if Run.objects.filter(pk=run.id, status=Run.Status.PENDING).update(
+            status=Run.Status.RUNNING, started_at=timezone.now()):
+        run_event(run.id, "running", steps=len(rows))
     ready = []
     for entry in run.plan["steps"]:
         step = rows[entry["node"]]
@@ -396,10 +400,15 @@ def render(cache_id: str, *, owner: str) -> float | None:
         return None
     lease = _Lease(cache_id, owner)
     lease.start()
+    shown = _spec_step(step)
+    step_event(None, shown, "running")
     try:
         _execute(step)
+        step_event(None, shown, "done")
     except Exception as exc:  # noqa: BLE001 - recorded on the step, never left running
-        _fail_step(cache_id, owner, _failure(exc, f"step {cache_id}"))
+        message = _failure(exc, f"step {cache_id}")
+        _fail_step(cache_id, owner, message)
+        step_event(None, shown, "failed", error=message)
     finally:
         lease.stop.set()
         lease.join()
@@ -407,14 +416,18 @@ def render(cache_id: str, *, owner: str) -> float | None:
     return None
 
 
+def _spec_step(step: Step) -> planning.Step:
+    spec = step.spec
+    items = spec.get("items")
+    return planning.Step(
+        node=spec["node"], type=spec["type"], config=spec["config"], inputs=spec["inputs"],
+        cache_id=step.cache_id, items=tuple(items) if items is not None else None,
+        deliver=spec.get("deliver", False))
+
+
 def _execute(step: Step) -> None:
     first = RunStep.objects.filter(step=step).order_by("id").values_list(
         "run_id", "run__owner_id", "run__output_name").first() or (None, None, "")
     store = CacheStore(first[0], owner_id=first[1], output_name=first[2])
-    spec = step.spec
-    items = spec.get("items")
-    execute.run_step(planning.Step(
-        node=spec["node"], type=spec["type"], config=spec["config"], inputs=spec["inputs"],
-        cache_id=step.cache_id, items=tuple(items) if items is not None else None,
-        deliver=spec.get("deliver", False)), context(store))
+    execute.run_step(_spec_step(step), context(store))
     store.queue_thumbnails()

@@ -56,6 +56,9 @@ class Context:
     # (step, frames written, frames expected): the frame count is the
     # header's estimate, so done may pass total.
     on_progress: Callable[[Step, int, int], None] | None = None
+    # (step, frame): a frame as it is written, at each progress report, for
+    # whoever shows a preview of a long render.
+    on_frame: Callable[[Step, Frame], None] | None = None
     executed: list[str] = field(default_factory=list)     # cache ids rendered here
     # The step running now, for messages: its node id, and its inputs' names
     # (the node feeding each slot or position).
@@ -99,7 +102,7 @@ def _counted(value: Any, step: Step, ctx: Context) -> Any:
     """The value with its frames counted for ``ctx.on_progress`` as the writer pulls them."""
     if ctx.on_progress is None or not isinstance(value, Clip):
         return value
-    report, total = ctx.on_progress, value.count
+    report, total, sample = ctx.on_progress, value.count, ctx.on_frame
 
     def opener(start: float) -> Iterator[Frame]:
         done = 0
@@ -108,6 +111,8 @@ def _counted(value: Any, step: Step, ctx: Context) -> Any:
             done += 1
             if done % PROGRESS_EVERY == 0:
                 report(step, done, total)
+                if sample is not None:
+                    sample(step, frame)
         report(step, done, total)
 
     return value.with_(opener=opener)

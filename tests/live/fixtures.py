@@ -1,0 +1,71 @@
+"""The web server as production runs it (scripts/web.sh: gunicorn, uvicorn
+workers, live.asgi) against the test database, for the event streams."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+import pytest
+import requests
+from django.db import connection
+
+from tests.conftest import ROOT, worker_env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_web(env: dict, log_path, *, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    # Streams end after a minute (clients reconnect): a test waiting for an
+    # event that never comes fails then instead of hanging.
+    env = {"ARTDAG_LIVE_STREAM_SECONDS": "60", **env, "PORT": str(port),
+           "BIND": f"127.0.0.1:{port}", "ARTDAG_WEB_WORKERS": str(workers)}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(["scripts/web.sh", "--access-logfile", "/dev/null"], cwd=ROOT,
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"{url}/api/schema/", timeout=5).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("web server did not start:\n" + log_path.read_text(errors="replace")[-4000:])
+        time.sleep(0.2)
+    return proc, url
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def web_server(worker, data_dir, redis_url, tmp_path):
+    """scripts/web.sh on a free port, on the test database and Redis (PG+Redis mode)."""
+    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
+    proc, url = start_web(env, tmp_path / "web.log")
+    yield url
+    stop(proc)
+
+
+@pytest.fixture
+def web_server_without_redis(worker, data_dir, redis_url, tmp_path):
+    """The same server told there is no Redis for events: its streams poll the table."""
+    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
+    proc, url = start_web({**env, "ARTDAG_LIVE_REDIS_URL": "off"}, tmp_path / "web.log")
+    yield url
+    stop(proc)
