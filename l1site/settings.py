@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_results",
+    "l1site",  # creates the shared cache's table at migrate (l1site.apps)
     "axes",  # login lock-out (accounts.lockout)
     "cache",
     "assets",
@@ -295,7 +296,7 @@ MAX_RECIPE_BYTES = env_int("ARTDAG_MAX_RECIPE_BYTES", 64 * 1024, minimum=256)
 MAX_ACTIVE_RUNS_PER_USER = env_int("ARTDAG_MAX_ACTIVE_RUNS_PER_USER", 500, minimum=1)
 # DRF throttles, per scope; "N/s|min|hour|day". Generous by default (a
 # polling client, a benchmark, a busy dashboard stay far below); they stop
-# floods. Counted in Django's cache, i.e. per web process unless CACHES is shared.
+# floods. Counted in Django's cache (CACHES below), shared by every web process.
 THROTTLE_RATES = {
     "anon": env_str("ARTDAG_THROTTLE_ANON", "6000/min"),
     "user": env_str("ARTDAG_THROTTLE_USER", "60000/min"),
@@ -306,6 +307,28 @@ for _scope, _rate in THROTTLE_RATES.items():
     _num, _, _period = _rate.partition("/")
     if not _num.isdigit() or _period[:1] not in ("s", "m", "h", "d"):
         raise ImproperlyConfigured(f"ARTDAG_THROTTLE_{_scope.upper()} must look like 100/min, got {_rate!r}")
+# Django's cache holds what every web process must see alike: the throttle
+# counters, the "thumbnails already queued" marks, the dashboard's broker
+# answer. In Redis when the broker is Redis; otherwise (`make run`) in the
+# database's own table, which every `migrate` creates (l1site.apps). Never in
+# process memory: two gunicorn workers would each allow the full rate.
+# ARTDAG_CACHE_URL names another Redis, or "database".
+CACHE_URL = env_str("ARTDAG_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(
+    ("redis://", "rediss://")) else "database")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {
+        "BACKEND": "l1site.shared_cache.SharedRedisCache", "LOCATION": CACHE_URL,
+        # Beside the broker's keys in the same db: ours carry the prefix, and
+        # clear() removes only them.
+        "KEY_PREFIX": "artdag-cache",
+        # A Redis that is away is a miss at once, not a hung request.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+    }}
+elif CACHE_URL == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "artdag_cache", "KEY_PREFIX": "artdag-cache"}}
+else:
+    raise ImproperlyConfigured(f"ARTDAG_CACHE_URL must be a redis:// URL or 'database', got {CACHE_URL!r}")
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["l1site.throttles.AnonThrottle",
                                               "l1site.throttles.UserThrottle",
                                               "l1site.throttles.ScopedThrottle"]

@@ -66,6 +66,14 @@ def artdag_settings(data_dir, redis_url):
     app.conf.update(broker_url=redis_url, task_default_queue=settings.CELERY_TASK_DEFAULT_QUEUE,
                     broker_transport_options={**app.conf.broker_transport_options,
                                               "visibility_timeout": 3600})
+    # Django's cache (throttle counters and the like) in the session's Redis
+    # db too, shared with the servers and workers the tests start there.
+    import django.test.signals  # noqa: F401 - its receiver swaps the cache handlers
+    from django.test.signals import setting_changed
+
+    settings.CACHES = {"default": {"BACKEND": "l1site.shared_cache.SharedRedisCache",
+                                   "LOCATION": redis_url, "KEY_PREFIX": "artdag-cache"}}
+    setting_changed.send(sender=None, setting="CACHES", value=settings.CACHES, enter=True)
     yield
 
 

@@ -124,6 +124,10 @@ def test_the_admin_login_is_locked_too_and_says_so(operator):
     assert 'id="locked-out"' in page and "more minutes" in page and 'id="login-form"' in page
     client = Client()
     assert admin_login(client, "operator", PASSWORD).status_code == 429 and not logged_in(client)
+    opened = client.get("/admin/login/", REMOTE_ADDR=ADDRESS).content.decode()
+    assert 'id="locked-out"' in opened and "more minutes" in opened
+    elsewhere = Client().get("/admin/login/", REMOTE_ADDR=OTHER_ADDRESS).content.decode()
+    assert 'id="locked-out"' not in elsewhere and 'id="login-form"' in elsewhere
 
 
 def test_the_api_password_endpoint_answers_401_then_429_with_retry_after(painter):
