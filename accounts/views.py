@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -12,7 +11,7 @@ from rest_framework.views import APIView
 
 from l1site.exceptions import DomainError
 
-from . import lockout, scopes, services
+from . import scopes, services
 from .authentication import ApiTokenAuthentication, PasswordAuthentication
 from .models import ApiToken
 from .serializers import CreatedTokenSerializer, TokenCreateSerializer, TokenSerializer
@@ -91,23 +90,6 @@ class TokenRevoke(APIView):
     def delete(self, request, token_id):
         return Response(TokenSerializer(
             services.token_revoke(user=request.user, token_id=token_id)).data)
-
-
-class LoginPage(auth_views.LoginView):
-    """The dashboard's login form. Opened from an address that is locked out,
-    it says so with the time left before anyone types a password (a locked
-    try gets the same words from accounts.lockout.lockout_response)."""
-
-    template_name = "dashboard/login.html"
-    redirect_authenticated_user = True
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        if self.request.method == "GET":
-            lock = lockout.lockout_for(self.request, None)
-            if lock is not None:
-                context["locked_out"] = lock.message()
-        return context
 
 
 # The page offers one scope (each includes those before it) and a few lifetimes.

@@ -3,7 +3,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views as accounts_views
 from batches import pages as batch_pages
 
 from .views import actions, home, runs
@@ -12,7 +11,8 @@ from .views import cache as cache_pages
 urlpatterns = [
     path("render", actions.render_form, name="page-render"),
     path("upload", actions.upload_page, name="page-upload"),
-    path("login", accounts_views.LoginPage.as_view(), name="login"),
+    path("login", auth_views.LoginView.as_view(template_name="dashboard/login.html",
+                                               redirect_authenticated_user=True), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("status", home.status_fragment, name="page-status"),
     path("cache/<str:content_hash>/detail", cache_pages.item_page, name="page-cache-item"),
