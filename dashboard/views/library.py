@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 
 from assets.models import Asset
 from engine import effects
+from live.pages import recipe_graph_svg
 from runs.models import Recipe, Run
 
 from .common import page
@@ -58,6 +59,7 @@ def recipe_page(request, name: str):
     recipe = get_object_or_404(Recipe, name=name)
     return render(request, "dashboard/recipe_detail.html", {
         "recipe": recipe, "steps": _steps(recipe), "graph": _graph(recipe),
+        "graph_svg": recipe_graph_svg(recipe),
         "runs": Run.objects.filter(recipe_name=recipe.name).select_related("output")
         .order_by("-created_at")[:12],
     })

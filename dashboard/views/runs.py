@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from cache.models import CacheItem
+from live.pages import run_live_context
 from runs import services
 from runs.graphs import run_progress
 from runs.models import Recipe, Run
@@ -42,10 +43,12 @@ def _run_context(request, run_id: str) -> dict:
     run = services.run_get(run_id)
     inputs = _flat_inputs(run)
     items = CacheItem.objects.in_bulk([i["content_hash"] for i in inputs])
+    steps = run_progress(run)
     return {
         "run": run,
         "inputs": [{**i, "item": items.get(i["content_hash"])} for i in inputs],
-        "steps": run_progress(run),
+        "steps": steps,
+        **run_live_context(run, steps),  # the graph, progress and ETA (the stream updates them)
         "live": run.status not in Run.FINISHED,
         "may_cancel": services.may_change(request.user, run) and run.status not in Run.FINISHED,
         "provenance_json": json.dumps(run.provenance, indent=2, sort_keys=True)

@@ -3,6 +3,7 @@ workers, live.asgi) against the test database, for the event streams."""
 
 from __future__ import annotations
 
+import io
 import socket
 import subprocess
 import time
@@ -10,8 +11,16 @@ import time
 import pytest
 import requests
 from django.db import connection
+from PIL import Image
 
 from tests.conftest import ROOT, worker_env
+
+
+def picture(seed: int) -> bytes:
+    """A still of its own (its own hash), so its render is one test's alone."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (96 + seed, 64), (seed * 40 % 256, 90, 160)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def free_port() -> int:

@@ -4,13 +4,11 @@ carries, resuming with Last-Event-ID, who sees what."""
 
 from __future__ import annotations
 
-import io
 import threading
 
 import pytest
 import requests
 from django.db import connection, transaction
-from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from cache.store import cache_path
@@ -20,18 +18,12 @@ from runs import services
 from tests.factories import UserFactory
 from tests.faults.stack import Gate
 from tests.helpers import upload
+from tests.live.fixtures import picture
 from tests.live.sse import Stream
 
 pytestmark = pytest.mark.worker
 
 FINISHED = {"completed", "failed", "cancelled"}
-
-
-def picture(seed: int) -> bytes:
-    """A still of its own (its own hash), so its render is this test's alone."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (96 + seed, 64), (seed * 40 % 256, 90, 160)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def finished(run_id: str):
