@@ -93,8 +93,12 @@ class Run(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="runs")
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL)
-    lane = models.CharField(max_length=8, choices=Lane.choices, default=Lane.STILLS)
+    # Defaults in the database too: bulk loaders (COPY) that name only the
+    # columns they know still insert rows.
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NORMAL,
+                                                db_default=Priority.NORMAL)
+    lane = models.CharField(max_length=8, choices=Lane.choices, default=Lane.STILLS,
+                            db_default=Lane.STILLS)
     # Set when its owner moves a pending run to the front: the next of the
     # owner's runs released to the broker, the latest moved first (runs.dispatch).
     promoted_at = models.DateTimeField(null=True, blank=True)

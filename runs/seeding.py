@@ -66,7 +66,9 @@ def _insert(model, rows: list[dict]) -> None:
     names = sql.SQL(", ").join(map(sql.Identifier, columns))
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor  # psycopg's own cursor, for COPY
-        raw.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(
+        # With the columns' database defaults: a column the rows do not name
+        # (one added since this seeder was written) takes its default.
+        raw.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP").format(
             sql.Identifier(temp), sql.Identifier(table)))
         with raw.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(temp), names)) as copy:
             for row in rows:
