@@ -5,7 +5,6 @@ written enough frames, from its own pace."""
 from __future__ import annotations
 
 import statistics
-import time
 
 from cache.models import CacheItem
 
@@ -14,8 +13,6 @@ from .models import StepTiming
 SIMILAR = 2.0      # a size within this factor either way counts as similar
 HISTORY = 20       # the latest timings an estimate takes the median of
 PACE_AFTER = 0.05  # a step's own pace counts once this share of its frames is written
-_CACHE_SECONDS = 30.0
-_typical: dict[tuple[str, int], tuple[float, float | None]] = {}
 
 
 def kind(step_type: str, config: dict | None) -> str:
@@ -42,18 +39,10 @@ def input_size(inputs: list[dict]) -> int:
 
 def typical(step_kind: str, size: int) -> float | None:
     """The median seconds of the latest steps of this kind at a similar size."""
-    key, now = (step_kind, size), time.monotonic()
-    cached = _typical.get(key)
-    if cached and now - cached[0] < _CACHE_SECONDS:
-        return cached[1]
     seconds = list(StepTiming.objects.filter(
         kind=step_kind, size__gte=int(size / SIMILAR), size__lte=int(size * SIMILAR))
         .order_by("-created_at").values_list("seconds", flat=True)[:HISTORY])
-    found = statistics.median(seconds) if seconds else None
-    if len(_typical) > 1024:
-        _typical.clear()
-    _typical[key] = (now, found)
-    return found
+    return statistics.median(seconds) if seconds else None
 
 
 def remaining(live, now: float) -> float | None:
@@ -62,7 +51,9 @@ def remaining(live, now: float) -> float | None:
     for node, step_kind in live.kinds.items():
         if node in live.done or step_kind == "SOURCE":
             continue
-        past = typical(step_kind, live.size)
+        if step_kind not in live.typical:  # read once per run: the history as it started
+            live.typical[step_kind] = typical(step_kind, live.size)
+        past = live.typical[step_kind]
         if node in live.started:
             elapsed = now - live.started[node]
             done, expected = live.frames.get(node, (0, 0))

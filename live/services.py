@@ -62,6 +62,7 @@ class _Live:
     done: set[str] = field(default_factory=set)       # nodes done or cached
     started: dict[str, float] = field(default_factory=dict)  # node -> monotonic start
     frames: dict[str, tuple[int, int]] = field(default_factory=dict)  # node -> (done, total)
+    typical: dict[str, float | None] = field(default_factory=dict)  # kind -> past seconds
     last_progress: float = 0.0
     last_preview: float = 0.0
     touched: float = field(default_factory=time.monotonic)
