@@ -9,6 +9,7 @@ import os
 import platform
 from pathlib import Path
 
+from . import chaos_report
 from .common import ROOT, Row
 
 
@@ -98,7 +99,8 @@ removes all of it afterwards.
    2048x2048 and 4096x4096 synthetic pictures (gradients, flat shapes, noise)
    vs the fastest of the peers written in benchmarks/bench_effects.py for the
    same operation with OpenCV (one thread), Pillow or numpy; all sides
-   interleaved in a rotating order, 7 (2048) or 5 (4096) rounds, medians.
+   interleaved in a rotating order, medians of at least 7 (2048) or 5
+   (4096) rounds, more for quick effects (up to 41, about half a second).
    Each row names the fastest peer and the mean absolute difference between
    its picture and ours in units of 255. Over 1.5x is marked MISSED, over 2x
    DEFECT. resize also gets an information row against OpenCV's Lanczos-4,
@@ -220,5 +222,5 @@ Notes:
 ## Method
 
 {METHOD}
-""")
+{chaos_report.section()}""")
     return path
