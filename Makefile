@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8100
 
-.PHONY: install browser nginx run web worker beat test bench clean-venv
+.PHONY: install browser nginx run web worker beat test bench chaos clean-venv
 
 # client/pyproject.toml: the client is installed from requirements.txt (-e ./client).
 $(VENV)/.installed: requirements.txt client/pyproject.toml
@@ -52,6 +52,12 @@ test: install browser nginx
 # Every figure, or some: make bench GROUPS="listing scaling"
 bench: install
 	scripts/with-services.sh $(BIN)/python -m benchmarks $(GROUPS)
+
+# The chaos soak (benchmarks/chaos.py): load and random faults for MINUTES (default 10)
+# in each mode, embedded and PostgreSQL+Redis, on private servers; the figures go to
+# BENCHMARKS.md. SEED=n replays a soak's choices of load and faults.
+chaos: install
+	scripts/with-services.sh $(BIN)/python -m benchmarks.chaos --minutes $${MINUTES:-10} $(if $(SEED),--seed $(SEED))
 
 clean-venv:
 	rm -rf $(VENV)

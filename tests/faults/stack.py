@@ -209,8 +209,8 @@ class Stack:
         return self._start("beat", [sys.executable, "-m", "celery", "-A", "l1site", "beat",
                                     "--loglevel=INFO"], **env)
 
-    def web(self, **env) -> str:
-        port = free_port()
+    def web(self, port: int | None = None, **env) -> str:
+        port = port or free_port()
         proc = self._start("web", [sys.executable, "-m", "gunicorn", "l1site.wsgi:application",
                                    "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
                                    "--workers", "1", "--threads", "4", "--timeout", "120"], **env)
