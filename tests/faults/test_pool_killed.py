@@ -1,4 +1,4 @@
-"""Fault 8: every pool process of a worker killed at the same moment (the
+"""Fault 9: every pool process of a worker killed at the same moment (the
 OOM killer, a container's memory limit) in the middle of a render, in
 `make run`'s embedded mode and with PostgreSQL and Redis; /health naming a
 queue no live worker consumes; Ctrl-C stopping `make run` in every state."""
@@ -68,7 +68,7 @@ def test_a_worker_whose_pool_processes_all_die_at_once_finishes_the_run_and_the_
     after = api.wait_finished(api.submit("invert", [other])["run_id"])
     assert after["status"] == "completed", after["error"]
     assert stack.events(run_id, "completed", wait=5) == 1
-    report(fault=8, mode=mode, **tally(stack, api, [run_id, after["run_id"]]))
+    report(fault="9a", mode=mode, **tally(stack, api, [run_id, after["run_id"]]))
 
 
 def health(url: str) -> requests.Response:
@@ -194,7 +194,7 @@ def test_ctrl_c_stops_make_run_within_15_s_idle_rendering_and_with_its_pool_kill
     run = api.wait_finished(run_id)
     assert run["status"] == "completed", run["error"]
     _ctrl_c(server)
-    report(fault="8c", stop_seconds={"idle": round(idle, 1), "rendering": round(rendering, 1),
+    report(fault="9c", stop_seconds={"idle": round(idle, 1), "rendering": round(rendering, 1),
                                      "pool_killed": round(pool_killed, 1)})
 
 
