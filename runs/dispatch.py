@@ -31,6 +31,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from l1site.dbclock import Now
+
 from .events import run_event
 from .inputs import media_kind
 from .models import Run
@@ -82,8 +84,9 @@ def release(owner_id: int, *, send: bool = True) -> list[tuple[str, str]]:
                       .order_by(*waiting_order()).values_list("id", "task_id")[:room])
         if not picked:
             return []
+        # By the database's clock, which the sweep's "never claimed" pass compares.
         Run.objects.filter(pk__in=[p[0] for p in picked], status=Run.Status.PENDING,
-                           queued_at__isnull=True).update(queued_at=timezone.now())
+                           queued_at__isnull=True).update(queued_at=Now())
         if send:
             transaction.on_commit(lambda: send_all(picked), robust=True)
     return picked
