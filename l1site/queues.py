@@ -77,7 +77,8 @@ def _step_route(cache_id) -> tuple[str, int] | None:
 def _reproduction_route(reproduction_id) -> tuple[str, int] | None:
     from provenance.models import Reproduction
 
-    run_id = Reproduction.objects.filter(pk=reproduction_id).values_list("run_id", flat=True).first()
+    run_id = (Reproduction.objects.filter(pk=reproduction_id)
+              .values_list("run_id", flat=True).first())
     return _run_route(run_id) if run_id else None
 
 

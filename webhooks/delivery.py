@@ -75,7 +75,10 @@ def verify(secret: str, headers, body: bytes, *, seen: set | None = None,
 
 
 def parse(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # a bracketed host that is no IPv6 address, and the like
+        raise Refused(f"not a URL this server can call: {exc}") from None
     if parts.scheme not in ("http", "https"):
         raise Refused("a webhook URL must be http:// or https://")
     if not parts.hostname:
@@ -126,7 +129,7 @@ def post(url: str, body: bytes, headers: dict) -> int:
     raises Refused for an address it may not call, urllib3 errors otherwise."""
     scheme, host, port = parse(url)
     address = resolve(host, port)
-    parts = urlsplit(url)
+    parts = urlsplit(url)  # parse() read it already
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     timeout = urllib3.Timeout(total=settings.WEBHOOK_TIMEOUT)
     if scheme == "https":

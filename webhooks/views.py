@@ -1,4 +1,5 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -15,7 +16,8 @@ class WebhookListCreate(APIView):
 
     permission_classes = [IsAuthenticated]  # private to their owner, reads too
 
-    @extend_schema(responses={200: WebhookSerializer(many=True)})
+    @extend_schema(responses={200: inline_serializer("WebhookList", {
+        "results": WebhookSerializer(many=True)})})
     def get(self, request):
         hooks = Webhook.objects.filter(owner=request.user)
         return Response({"results": WebhookSerializer(hooks, many=True).data})
@@ -46,7 +48,8 @@ class WebhookDeliveries(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: DeliverySerializer(many=True)})
+    @extend_schema(responses={200: inline_serializer("DeliveryList", {
+        "results": DeliverySerializer(many=True)})})
     def get(self, request, webhook_id):
         hook = services.webhook_get(webhook_id, by=request.user)
         rows = hook.deliveries.order_by("-created_at")[:100]

@@ -123,8 +123,8 @@ def test_moving_runs_to_the_front_never_sends_them_ahead_of_other_users_in_the_b
 
 
 @pytest.mark.django_db
-def test_the_sweep_releases_a_waiting_run_whose_release_was_lost(artist_api, demo, user,
-                                                                  django_capture_on_commit_callbacks):
+def test_the_sweep_releases_a_waiting_run_whose_release_was_lost(
+        artist_api, demo, user, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):  # the release's send never ran
         run_id = submit(artist_api, 1).json()["run_id"]
     Run.objects.filter(pk=run_id).update(queued_at=None)  # and a failed send cleared it
