@@ -1,6 +1,8 @@
 """DRF throttles that read their rates from settings.THROTTLE_RATES on each
 request (DRF's own classes copy the rates once at import, so a changed
-setting would never reach them). A refused request gets 429 with Retry-After."""
+setting would never reach them). A refused request gets 429 with Retry-After.
+The counters are in Django's cache (settings.CACHES), shared by every web
+process: each counted request reads and writes it once per throttle."""
 
 from django.conf import settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -16,7 +18,15 @@ class AnonThrottle(_FromSettings, AnonRateThrottle):
 
 
 class UserThrottle(_FromSettings, UserRateThrottle):
-    pass
+    """Logged-in users only. DRF's counts an anonymous client too, by address,
+    beside AnonThrottle's stricter budget for the same address: a second read
+    and write of the shared cache on every anonymous request, for a limit
+    that can never be the one reached."""
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class ScopedThrottle(_FromSettings, ScopedRateThrottle):

@@ -14,6 +14,7 @@ import pytest
 import redis
 import requests
 from django.core.cache import cache
+from rest_framework.test import APIClient
 
 from tests.conftest import ROOT
 from tests.faults.conftest import test_database_url
@@ -126,3 +127,14 @@ def test_a_cache_url_that_is_neither_redis_nor_the_database_stops_start_up(value
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "ARTDAG_CACHE_URL must be a redis:// URL or 'database'" in result.stderr
+
+
+def test_each_request_is_counted_in_one_budget_only(artist_api, user, db):
+    """An anonymous client against the anonymous budget, a logged-in one
+    against the user budget: one read and one write of the shared cache each."""
+    for key in (ANON_KEY, "throttle_user_127.0.0.1", f"throttle_user_{user.pk}"):
+        cache.delete(key)
+    assert APIClient().get("/effects").status_code == 200
+    assert len(cache.get(ANON_KEY)) == 1 and cache.get("throttle_user_127.0.0.1") is None
+    assert artist_api.get("/effects").status_code == 200
+    assert len(cache.get(f"throttle_user_{user.pk}")) == 1 and len(cache.get(ANON_KEY)) == 1
