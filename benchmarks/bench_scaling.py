@@ -89,14 +89,19 @@ class Consumers:
     workers serves every phase, and a backlog can build up first."""
 
     def __init__(self, env, procs):
-        self.queue, self.procs = env.queue, procs
+        # Every queue a worker takes: the base and one per kind of work
+        # (l1site.queues; a still's runs go to <base>.stills).
+        self.queues = [env.queue] + [f"{env.queue}.{kind}"
+                                     for kind in ("upkeep", "stills", "video")]
+        self.procs = procs
         self.app = Celery("artdag-bench-control", broker=env.redis_url)
 
     def _tell(self, command, procs) -> None:
         nodes = [proc.nodename for proc in procs]
-        answered = command(self.queue, destination=nodes, reply=True, timeout=5)
-        if len(answered) != len(nodes):
-            raise RuntimeError(f"{command.__name__} answered by {answered}, expected {nodes}")
+        for queue in self.queues:
+            answered = command(queue, destination=nodes, reply=True, timeout=5)
+            if len(answered) != len(nodes):
+                raise RuntimeError(f"{command.__name__} answered by {answered}, expected {nodes}")
 
     def resume(self, procs) -> None:
         self._tell(self.app.control.add_consumer, procs)
