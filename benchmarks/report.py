@@ -99,8 +99,11 @@ removes all of it afterwards.
    2048x2048 and 4096x4096 synthetic pictures (gradients, flat shapes, noise)
    vs the fastest of the peers written in benchmarks/bench_effects.py for the
    same operation with OpenCV (one thread), Pillow or numpy; all sides
-   interleaved in a rotating order, medians of at least 7 (2048) or 5
-   (4096) rounds, more for quick effects (up to 41, about half a second).
+   interleaved in a rotating order: each round times every side once, back
+   to back, a quick one as several calls lasting about 20 ms; at least 7
+   (2048) or 5 (4096) rounds, more for quick effects (up to 41, about half a
+   second). The times are medians; the ratio is the median of the rounds'
+   ratios, which holds when the shared machine's load swings between rounds.
    Each row names the fastest peer and the mean absolute difference between
    its picture and ours in units of 255. Over 1.5x is marked MISSED, over 2x
    DEFECT. resize also gets an information row against OpenCV's Lanczos-4,
