@@ -99,6 +99,19 @@ def server(worker, live_server):
     relay.close()
 
 
+@pytest.fixture
+def client(server, tmp_path):
+    """artdag.Client straight to the live server, with a config of its own."""
+    import artdag
+    from artdag.config import Config
+
+    # Closed afterwards: a kept-alive connection keeps the live server's
+    # thread, and its database connection, past the test.
+    with artdag.Client(server.direct, token=server.token,
+                       config=Config(tmp_path / "config" / "config.json")) as client:
+        yield client
+
+
 @dataclass
 class Result:
     code: int

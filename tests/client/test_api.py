@@ -31,12 +31,6 @@ def sha3(data: bytes) -> str:
     return hashlib.sha3_256(data).hexdigest()
 
 
-@pytest.fixture
-def client(server, tmp_path):
-    return artdag.Client(server.direct, token=server.token,
-                         config=Config(tmp_path / "config" / "config.json"))
-
-
 def test_presence_splits_many_hashes_in_batches_the_server_accepts(client, server):
     cat = client.json("GET", "/assets/cat")["content_hash"]
     absent = [sha3(str(i).encode()) for i in range(1500)]  # over one request's limit
@@ -99,8 +93,9 @@ def test_an_absent_server_is_unreachable_and_a_bad_token_is_a_401(server, tmp_pa
     config = Config(tmp_path / "config.json")
     with pytest.raises(artdag.Unreachable, match="cannot reach the server at http://127.0.0.1:9"):
         artdag.Client("http://127.0.0.1:9", config=config).runs()
-    with pytest.raises(artdag.ServerError) as refused:
-        artdag.Client(server.direct, token="l1_wrong", config=config).me()
+    with pytest.raises(artdag.ServerError) as refused, artdag.Client(
+            server.direct, token="l1_wrong", config=config) as client:
+        client.me()
     assert refused.value.status == 401 and "artdag login" in str(refused.value)
 
 
@@ -197,3 +192,13 @@ def test_client_needs_a_server(tmp_path, monkeypatch):
     with pytest.raises(artdag.ArtdagError, match="artdag login URL"):
         artdag.Client(config=Config(tmp_path / "none.json"))
     assert Path(artdag.__file__).is_relative_to(ROOT / "client")
+
+
+
+def test_an_event_stream_is_read_as_eventsource_reads_it():
+    from artdag.events import Event, lines, parse
+
+    chunks = [b"event: st", b"ate\nid: 3\ndata: {\"status\"", b": \"running\"}\n\n",
+              b": keep-alive\n\n", b"data: caf\xc3", b"\xa9\r\ndata: two\r\n\r\n"]
+    assert list(parse(lines(chunks))) == [Event("state", "3", {"status": "running"}),
+                                          Event("message", "3", "caf\u00e9\ntwo")]

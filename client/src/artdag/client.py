@@ -23,9 +23,9 @@ from typing import Any, Callable, ContextManager, Iterable, NamedTuple
 
 import requests
 
-from . import __version__, provenance
+from . import __version__, events, provenance
 from .config import Config, normalize_url
-from .errors import ArtdagError, RunFailed, ServerError, Unreachable
+from .errors import ArtdagError, RunFailed, ServerError, Unreachable, cause_of, server_error
 from .files import CHUNK, HashMemo, collect, is_hash
 from .transfer import MultipartFile
 
@@ -64,6 +64,16 @@ class Client:
         if self.token:
             self.session.headers["Authorization"] = f"Token {self.token}"
 
+    def close(self) -> None:
+        """Close the kept-alive connections."""
+        self.session.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # --- HTTP
 
     def request(self, method: str, path: str, *, ok: Iterable[int] = (), retries: int = 5,
@@ -76,14 +86,14 @@ class Client:
             try:
                 response = self.session.request(method, url, **kwargs)
             except requests.exceptions.SSLError as exc:
-                raise Unreachable(f"no secure connection to {self.url}: {_reason(exc)}") from None
+                raise Unreachable(f"no secure connection to {self.url}: {cause_of(exc)}") from None
             except requests.exceptions.Timeout:
                 raise Unreachable(f"the server at {self.url} did not answer within "
                                   f"{self.timeout:g} s") from None
             except requests.exceptions.ConnectionError as exc:
-                raise Unreachable(f"cannot reach the server at {self.url}: {_reason(exc)}") from None
+                raise Unreachable(f"cannot reach the server at {self.url}: {cause_of(exc)}") from None
             except requests.exceptions.RequestException as exc:
-                raise Unreachable(f"the request to {url} failed: {_reason(exc)}") from None
+                raise Unreachable(f"the request to {url} failed: {cause_of(exc)}") from None
             if response.status_code >= 400 and response.status_code not in ok:
                 error = server_error(response)
                 # A rate limit passes; a login lock-out (also 429) is the answer.
@@ -273,23 +283,62 @@ class Client:
         return self.json("POST", f"/runs/{_segment(run_id, 'run id')}/cancel")
 
     def wait(self, run_id: str, *, on_update: Callable[[dict], None] | None = None,
-             interval: float = 0.25, timeout: float | None = None) -> dict:
-        """Poll a run until it is completed, failed or cancelled; the run.
-        Raises RunFailed unless it completed."""
+             on_event: Callable[[events.Event], None] | None = None,
+             interval: float = 0.25, timeout: float | None = None,
+             stream: bool = True) -> dict:
+        """Follow a run until it is completed, failed or cancelled; the run.
+        Follows the server's event stream (GET /runs/{id}/events) where it has
+        one, reading the run again at each change of state; polls otherwise,
+        or when the stream stops. Raises RunFailed unless it completed."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            run = self.run(run_id)
-            if on_update:
-                on_update(run)
-            if run["status"] in FINAL:
-                break
+        run = self.run(run_id)
+        if on_update:
+            on_update(run)
+        if stream and run["status"] not in FINAL:
+            run = self._follow_stream(run, on_update, on_event, deadline)
+        while run["status"] not in FINAL:
             if deadline is not None and time.monotonic() > deadline:
                 raise ArtdagError(f"run {run_id} is still {run['status']} after {timeout:g} s")
             time.sleep(interval)
             interval = min(interval * 1.5, 2.0)
+            run = self.run(run_id)
+            if on_update:
+                on_update(run)
         if run["status"] != "completed":
             reason = f": {run['error']}" if run.get("error") else ""
             raise RunFailed(f"run {run_id} {run['status']}{reason}", run)
+        return run
+
+    def _follow_stream(self, run: dict, on_update, on_event, deadline) -> dict:
+        """The run as last read while following its events; it returns
+        early (for polling to go on) when the server has no stream, the
+        stream ends, or it stays silent past its keep-alives."""
+        run_id = run["run_id"]
+        quiet = 30.0 if deadline is None else max(min(30.0, deadline - time.monotonic()), 0.1)
+        try:
+            response = self.request("GET", f"/runs/{run_id}/events", stream=True,
+                                    headers={"Accept": "text/event-stream"},
+                                    timeout=(self.timeout, quiet), ok=(404, 405, 406))
+        except ArtdagError:
+            return run
+        with response:
+            if response.status_code != 200 or not response.headers.get(
+                    "Content-Type", "").startswith("text/event-stream"):
+                return run
+            try:
+                for event in events.parse(events.lines(events.arriving(response))):
+                    if on_event:
+                        on_event(event)
+                    if event.kind in ("snapshot", "state", "step"):
+                        run = self.run(run_id)
+                        if on_update:
+                            on_update(run)
+                        if run["status"] in FINAL:
+                            break
+                    if deadline is not None and time.monotonic() > deadline:
+                        break
+            except (requests.exceptions.RequestException, ArtdagError):
+                pass  # the stream broke or fell silent: polling takes over
         return run
 
     def recipe_push(self, source: str) -> dict:
@@ -331,20 +380,6 @@ class Client:
         return provenance.verify(record, self.server_key(repin=repin))
 
 
-def server_error(response: requests.Response) -> ServerError:
-    """The server's own error ({"error": {"code", "message", "details"}}), or
-    the HTTP reason for an answer without one (a proxy's page)."""
-    try:
-        error = response.json()["error"]
-        exc = ServerError(response.status_code, str(error["code"]), str(error["message"]),
-                          error.get("details") or {})
-    except (ValueError, KeyError, TypeError):
-        exc = ServerError(response.status_code, "http_error",
-                          response.reason or f"HTTP {response.status_code}")
-    exc.retry_after = _retry_after(response)
-    return exc
-
-
 def _refs(inputs: list | dict) -> list:
     values = list(inputs.values()) if isinstance(inputs, dict) else list(inputs)
     return [r for v in values for r in (v if isinstance(v, list) else [v])]
@@ -354,23 +389,6 @@ def _segment(value: str, what: str) -> str:
     if not value or not re.fullmatch(r"[A-Za-z0-9._-]+", value):
         raise ArtdagError(f"not a {what}: {value!r}")
     return value
-
-
-def _reason(exc: Exception) -> str:
-    """The innermost cause, in a few words (requests nests urllib3's errors)."""
-    text = str(exc)
-    for pattern in (r"\[Errno -?\d+\] ([^')\]]+)", r"Failed to resolve '([^']+)'",
-                    r"(Connection refused|Connection reset|timed out|Name or service not known)"):
-        if match := re.search(pattern, text):
-            return match.group(1).strip()
-    return text[:200]
-
-
-def _retry_after(response: requests.Response) -> float:
-    try:
-        return max(float(response.headers.get("Retry-After", 1)), 0.1)
-    except ValueError:
-        return 1.0
 
 
 def _rewindable(kwargs: dict) -> bool:

@@ -3,6 +3,8 @@ clear sentence, so the command line can print it as its one line."""
 
 from __future__ import annotations
 
+import re
+
 
 class ArtdagError(Exception):
     """Anything that stops a command: bad input, an unreachable server, a refusal."""
@@ -40,3 +42,34 @@ class RunFailed(ArtdagError):
     def __init__(self, message: str, run: dict):
         super().__init__(message)
         self.run = run
+
+
+def server_error(response) -> ServerError:
+    """The server's own error ({"error": {"code", "message", "details"}}), or
+    the HTTP reason for an answer without one (a proxy's page)."""
+    try:
+        error = response.json()["error"]
+        exc = ServerError(response.status_code, str(error["code"]), str(error["message"]),
+                          error.get("details") or {})
+    except (ValueError, KeyError, TypeError):
+        exc = ServerError(response.status_code, "http_error",
+                          response.reason or f"HTTP {response.status_code}")
+    exc.retry_after = retry_after_of(response)
+    return exc
+
+
+def cause_of(exc: Exception) -> str:
+    """The innermost cause, in a few words (requests nests urllib3's errors)."""
+    text = str(exc)
+    for pattern in (r"\[Errno -?\d+\] ([^')\]]+)", r"Failed to resolve '([^']+)'",
+                    r"(Connection refused|Connection reset|timed out|Name or service not known)"):
+        if match := re.search(pattern, text):
+            return match.group(1).strip()
+    return text[:200]
+
+
+def retry_after_of(response) -> float:
+    try:
+        return max(float(response.headers.get("Retry-After", 1)), 0.1)
+    except ValueError:
+        return 1.0
