@@ -263,3 +263,15 @@ def test_a_forged_csrf_token_is_a_403_in_the_error_shape(demo):
     response = client.post("/runs", {"recipe": "dog", "inputs": ["cat"]},
                            content_type="application/json", HTTP_X_CSRFTOKEN="y" * 32)
     assert_error_shape(response, 403, "permission_denied")
+
+
+@pytest.mark.parametrize("run_id", ["f" * 63, "F" * 64, "%C2%B2" * 32, "9" * 5000, "%20", "..%2F..",
+                                    "f" * 64 + "%00"])
+@pytest.mark.parametrize("action", ["cancel", "reproduce", "publish"])
+def test_forged_run_ids_in_actions_are_a_4xx_and_change_nothing(artist_api, demo, run_id, action):
+    from runs.models import Run
+
+    response = artist_api.post(f"/runs/{run_id}/{action}")
+    assert 400 <= response.status_code < 500, (run_id[:20], action, response.status_code)
+    assert response.json()["error"]["message"]
+    assert Run.objects.count() == 0
