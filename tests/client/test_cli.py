@@ -306,7 +306,8 @@ dag:
 
 
 @pytest.mark.parametrize("args,env,expected", [
-    (["runs"], {"ARTDAG_URL": "http://127.0.0.1:9"}, "cannot reach the server at http://127.0.0.1:9"),
+    (["runs"], {"ARTDAG_URL": "http://127.0.0.1:9"},
+     "cannot reach the server at http://127.0.0.1:9: Connection refused"),
     (["upload", "{png}"], {"ARTDAG_TOKEN": "l1_wrong"}, "401"),
     (["render", "no-such-recipe", "cat"], {}, "no-such-recipe"),
     (["upload", "missing.png"], {}, "no such file or folder: missing.png"),

@@ -61,7 +61,7 @@ def server_error(response) -> ServerError:
 def cause_of(exc: Exception) -> str:
     """The innermost cause, in a few words (requests nests urllib3's errors)."""
     text = str(exc)
-    for pattern in (r"\[Errno -?\d+\] ([^')\]]+)", r"Failed to resolve '([^']+)'",
+    for pattern in (r"\[Errno -?\d+\] ([^'\")\]]+)", r"Failed to resolve '([^']+)'",
                     r"(Connection refused|Connection reset|timed out|Name or service not known)"):
         if match := re.search(pattern, text):
             return match.group(1).strip()
