@@ -16,8 +16,8 @@ class WebhookListCreate(APIView):
 
     permission_classes = [IsAuthenticated]  # private to their owner, reads too
 
-    @extend_schema(responses={200: inline_serializer("WebhookList", {
-        "results": WebhookSerializer(many=True)})})
+    @extend_schema(operation_id="webhooks_list", responses={200: inline_serializer(
+        "WebhookList", {"results": WebhookSerializer(many=True)})})
     def get(self, request):
         hooks = Webhook.objects.filter(owner=request.user)
         return Response({"results": WebhookSerializer(hooks, many=True).data})
