@@ -214,3 +214,19 @@ def test_with_l1_private_content_is_not_kept_by_a_shared_cache(proxy, picture, s
         stranger = requests.get(proxy + path, timeout=60)
         assert stranger.status_code in (401, 403), (path, stranger.status_code)
         assert cache_status(stranger) != "HIT" and stranger.content != first.content
+
+
+def test_with_l1_private_a_thumbnail_is_for_logged_in_users_and_token_holders(picture, settings):
+    settings.L1_PRIVATE = True
+    path = f"/cache/{picture[0]}/thumb/256"
+    member = UserFactory(username="member")
+    _, key = accounts.token_create(user=member, name="laptop")
+    browser = Client()
+    browser.force_login(member)
+    assert browser.get(path).status_code == 200
+    assert Client().get(path, HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    for headers in ({}, {"HTTP_AUTHORIZATION": f"Token {key[:-1]}"}):
+        refused = Client().get(path, **headers)
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "not_authenticated"
+    settings.L1_PRIVATE = False
+    assert Client().get(path).status_code == 200

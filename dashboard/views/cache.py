@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.authentication import ApiTokenAuthentication
 
 from cache import services, thumbs
 from cache.models import CacheItem
@@ -44,11 +47,21 @@ def item_page(request, content_hash: str):
     })
 
 
+def _may_read_private(request) -> bool:
+    if request.user.is_authenticated:  # the session of a logged-in browser
+        return True
+    try:  # an API client's token, as GET /cache/{hash} takes it
+        return ApiTokenAuthentication().authenticate(request) is not None
+    except AuthenticationFailed:
+        return False
+
+
 def thumbnail(request, content_hash: str, size: int):
     """A WebP thumbnail: served when made, otherwise 503 + Retry-After while a
     worker makes it (pages show a placeholder and try again). A private
-    server (L1_PRIVATE) shows them to logged-in users only, as its content."""
-    if settings.L1_PRIVATE and not request.user.is_authenticated:
+    server (L1_PRIVATE) shows them to logged-in users and token holders
+    only, as its content."""
+    if settings.L1_PRIVATE and not _may_read_private(request):
         return JsonResponse(error_body("not_authenticated", "log in to see this server's content"),
                             status=401)
     if size not in thumbs.SIZES:
