@@ -58,6 +58,9 @@ class RenderForm(forms.Form):
 
     recipe = forms.CharField(max_length=128)
     output_name = forms.CharField(max_length=255, required=False)
+    # Staff only for high (runs.services.refuse_priority says so on the form).
+    priority = forms.ChoiceField(choices=[("normal", "normal"), ("low", "low"),
+                                          ("high", "high (staff)")], required=False)
 
     def __init__(self, recipe: Recipe, *args, **kwargs):
         super().__init__(*args, **kwargs)

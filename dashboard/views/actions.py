@@ -12,7 +12,7 @@ from cache.models import CacheItem
 from cache.uploads import CacheUploadedFile
 from l1site.exceptions import DomainError
 from runs import services as run_services
-from runs.models import Recipe
+from runs.models import Recipe, Run
 
 from ..forms import AssetForm, RenderForm
 from .common import error_page, page
@@ -33,8 +33,10 @@ def _render_choices() -> dict:
 def _start(request, form, **run):
     """Start the run the form describes: its page, or None with the reason on the form."""
     try:
+        priority = Run.Priority[(form.cleaned_data.get("priority") or "normal").upper()]
         started, queued = run_services.run_submit(
-            output_name=form.cleaned_data["output_name"], owner=request.user, **run)
+            output_name=form.cleaned_data["output_name"], owner=request.user,
+            priority=priority, **run)
     except DomainError as exc:
         form.add_error(None, exc.message)
         return None

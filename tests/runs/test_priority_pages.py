@@ -41,3 +41,20 @@ def test_the_runs_list_cancels_all_of_ones_pending_runs(client, user, pending):
     assert set(Run.objects.values_list("status", flat=True)) == {"cancelled"}
     anonymous = client.__class__()
     assert anonymous.post("/runs/cancel-pending", **HTML).status_code == 403
+
+
+def test_the_render_form_submits_at_the_priority_chosen_and_refuses_high_to_non_staff(
+        client, user, demo):
+    client.force_login(user)
+    form = client.get("/render", {"recipe": "dog"}).content.decode()
+    assert 'name="priority"' in form and '<option value="low"' in form
+    low = client.post("/render", {"recipe": "dog", "in_image": "cat", "priority": "low"})
+    assert low.status_code == 302 and Run.objects.get().priority == Run.Priority.LOW
+    high = client.post("/render", {"recipe": "dog", "in_image": "cat", "param_sigma": "3",
+                                   "priority": "high"})
+    assert high.status_code == 400 and "only staff" in high.content.decode()
+    assert Run.objects.count() == 1
+    client.force_login(UserFactory(username="boss", is_staff=True))
+    client.post("/render", {"recipe": "dog", "in_image": "cat", "param_sigma": "3",
+                            "priority": "high"})
+    assert Run.objects.get(params={"sigma": 3}).priority == Run.Priority.HIGH
