@@ -177,12 +177,26 @@ def test_verify_checks_a_run_offline_against_the_key_pinned_on_first_use(
     server.relay.close()
     assert "cannot reach" in one_line_failure(artdag("runs"))
     offline = artdag("verify", record, "--file", out)
-    assert offline.code == 0 and f"{out} is its output" in offline.out, offline
+    assert offline.code == 0 and f"{out} is the output of run {rendered.id}" in offline.out, \
+        offline
 
     other = tmp_path / "other.png"
     other.write_bytes(b"some other bytes")
     wrong = artdag("verify", record, "--file", other)
     assert wrong.code == 1 and "the record's output is" in wrong.out
+
+
+def test_verify_takes_a_rendered_file_and_finds_its_run(artdag, server, rendered, tmp_path):
+    out = tmp_path / "print.png"
+    out.write_bytes(cache_path(rendered.output_id).read_bytes())
+    result = artdag("verify", out)
+    assert result.code == 0 and result.out.startswith("valid: signature valid"), result
+    assert f"{out} is the output of run {rendered.id}" in result.out
+    stranger = tmp_path / "stranger.png"
+    stranger.write_bytes(images.png(30, 20, seed=108))
+    message = one_line_failure(artdag("verify", stranger))
+    assert "neither a provenance record nor a file any run" in message
+    assert sha3(stranger.read_bytes()) in message
 
 
 def test_a_tampered_record_fails_verify(artdag, server, rendered, tmp_path):

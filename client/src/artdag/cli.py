@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     push.set_defaults(func=cmd_recipe_push)
 
     p = commands.add_parser("verify", help="check a run's signed provenance offline")
-    p.add_argument("target", metavar="RUN|FILE", help="a run id, or a record saved as JSON")
+    p.add_argument("target", metavar="RUN|FILE",
+                   help="a run id, a record saved as JSON, or a rendered file")
     p.add_argument("--file", metavar="OUTPUT", help="also check that this file is the output")
     p.add_argument("--repin", action="store_true",
                    help="fetch and pin the server's key again (after a deliberate key change)")

@@ -277,31 +277,49 @@ def cmd_recipe_push(args) -> int:
     return 0
 
 
-def _record(client: Client, ref: str) -> dict:
-    if os.path.isfile(ref):
-        try:
-            record = json.loads(Path(ref).read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ArtdagError(f"{ref} is not a provenance record (JSON): {exc}") from None
-        # A whole run (artdag status --json) carries its record.
-        return record["provenance"] if isinstance(record, dict) and isinstance(
-            record.get("provenance"), dict) and "run_id" in record else record
-    if os.sep in ref:
-        raise ArtdagError(f"no such file: {ref}")
-    return client.provenance(ref)
+def _record(client: Client, ref: str) -> tuple[dict, Path | None]:
+    """The record to check and, for a media file, the file that must be its
+    output: a run id, a record saved as JSON (or a whole run from `artdag
+    status --json`), or a rendered file, whose run the server's lineage names."""
+    if not os.path.isfile(ref):
+        if os.sep in ref:
+            raise ArtdagError(f"no such file: {ref}")
+        return client.provenance(ref), None
+    try:
+        record = json.loads(Path(ref).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        record = None
+    if isinstance(record, dict) and isinstance(record.get("provenance"), dict) \
+            and "run_id" in record:
+        return record["provenance"], None
+    if isinstance(record, dict) and "signature" in record:
+        return record, None
+    # A rendered file: the run that made it, by its hash.
+    content_hash = sha3_file(Path(ref))
+    try:
+        made_by = client.json("GET", f"/cache/{content_hash}/lineage")["produced_by"]
+    except ServerError as exc:
+        if exc.status != 404:
+            raise
+        made_by = []
+    if not made_by:
+        raise ArtdagError(f"{ref} is neither a provenance record nor a file any run on "
+                          f"{client.url} produced (its hash: {content_hash})")
+    return client.provenance(made_by[0]["run_id"]), Path(ref)
 
 
 def cmd_verify(args) -> int:
     client = _client(args)
-    record = _record(client, args.target)
+    record, output = _record(client, args.target)
+    output = Path(args.file) if args.file else output
     valid, reason = client.verify(record, repin=args.repin)
-    if valid and args.file:
+    if valid and output:
         expected = (record.get("output") or {}).get("content_hash")
-        actual = sha3_file(Path(args.file))
+        actual = sha3_file(output)
         if actual != expected:
-            valid, reason = False, (f"{args.file} hashes to {actual}, but the record's output "
+            valid, reason = False, (f"{output} hashes to {actual}, but the record's output "
                                     f"is {expected}")
         else:
-            reason += f"; {args.file} is its output"
+            reason += f"; {output} is the output of run {record.get('run_id')}"
     print(f"{'valid' if valid else 'invalid'}: {reason}")
     return 0 if valid else 1
