@@ -25,11 +25,12 @@ log = logging.getLogger(__name__)
 finished = django.dispatch.Signal()
 
 
-def _after_commit(run_id: str, status: str) -> None:
+def _after_commit(run_id: str, status: str, release: bool) -> None:
     from . import dispatch
     from .models import Run
 
-    owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first()
+    owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first() \
+        if release else None
     if owner_id is not None:
         try:
             dispatch.release(owner_id)
@@ -40,6 +41,8 @@ def _after_commit(run_id: str, status: str) -> None:
             log.error("run_finished receiver %s failed for run %s: %r", receiver, run_id, result)
 
 
-def run_finished(run_id: str, status: str) -> None:
-    """Call where a run was just moved to a final state (in or out of a transaction)."""
-    transaction.on_commit(lambda: _after_commit(run_id, status), robust=True)
+def run_finished(run_id: str, status: str, *, release: bool = True) -> None:
+    """Call where a run was just moved to a final state (in or out of a
+    transaction). ``release=False`` when the owner has nothing left waiting
+    (every pending run of theirs was just cancelled)."""
+    transaction.on_commit(lambda: _after_commit(run_id, status, release), robust=True)

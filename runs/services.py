@@ -225,7 +225,7 @@ def runs_cancel_pending(*, by) -> list[str]:
             error=f"cancelled by {by.username} (all pending runs)")
         for run_id in ids:
             run_event(run_id, "cancelled", by=by.username, was="pending", reason="all pending")
-            run_finished(run_id, Run.Status.CANCELLED)
+            run_finished(run_id, Run.Status.CANCELLED, release=False)  # none left waiting
     # A pending run's message, if one was sent, finds the run cancelled and
     # renders nothing (the claim takes pending runs only): no revoke needed.
     return ids
