@@ -8,7 +8,7 @@ import os
 import uuid
 from typing import BinaryIO, Callable
 
-BLOCK = 256 * 1024
+BLOCK = 1024 * 1024
 
 
 def _quoted(name: str) -> str:
@@ -18,7 +18,8 @@ def _quoted(name: str) -> str:
 
 class MultipartFile:
     """One form field, `file`, holding the file's bytes. Has `__len__` (so
-    requests sends a Content-Length) and `read` (so http.client streams it)."""
+    requests sends a Content-Length) and is iterable (so urllib3 sends its
+    1 MB chunks as they come, reading the file as it goes)."""
 
     def __init__(self, file: BinaryIO, filename: str, *,
                  progress: Callable[[int], None] | None = None):
@@ -41,8 +42,7 @@ class MultipartFile:
     def __len__(self) -> int:
         return len(self._head) + self._size + len(self._tail)
 
-    def read(self, size: int = -1) -> bytes:
-        size = BLOCK if size is None or size < 0 else size
+    def _read(self, size: int) -> bytes:
         while self._parts:
             part = self._parts[0]
             if part is None:
@@ -60,5 +60,5 @@ class MultipartFile:
         return b""
 
     def __iter__(self):
-        while chunk := self.read(BLOCK):
+        while chunk := self._read(BLOCK):
             yield chunk
