@@ -1,8 +1,8 @@
 """Fair share: how many of one user's runs are in the broker at once.
 
 The database is the queue of record; the broker holds only what workers
-should take next. Of one owner's runs, at most settings.DISPATCH_PER_USER
-are handed to the broker or rendering at a time. The rest stay pending with
+should take next. Of one owner's runs of each lane (stills, video), at most
+settings.DISPATCH_PER_USER are handed to the broker or rendering at a time. The rest stay pending with
 no ``queued_at`` and are released in order (the ones moved to the front, then
 priority, then the oldest) when one of the owner's runs finishes
 (runs.lifecycle), and by the sweep (runs.recovery) should that moment be
@@ -28,7 +28,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from l1site.dbclock import Now
@@ -75,13 +75,17 @@ def release(owner_id: int, *, send: bool = True) -> list[tuple[str, str]]:
         if not get_user_model().objects.select_for_update(no_key=True).filter(pk=owner_id).exists():
             return []
         mine = Run.objects.filter(owner_id=owner_id)
-        in_flight = mine.filter(Q(status=Run.Status.RUNNING)
-                                | Q(status=Run.Status.PENDING, queued_at__isnull=False)).count()
-        room = settings.DISPATCH_PER_USER - in_flight
-        if room <= 0:
-            return []
-        picked = list(mine.filter(status=Run.Status.PENDING, queued_at__isnull=True)
-                      .order_by(*waiting_order()).values_list("id", "task_id")[:room])
+        # Per lane: a user's long video renders never hold back their stills.
+        busy = dict(mine.filter(Q(status=Run.Status.RUNNING)
+                                | Q(status=Run.Status.PENDING, queued_at__isnull=False))
+                    .order_by().values_list("lane").annotate(n=Count("id")))
+        picked = []
+        for lane in Run.Lane.values:
+            room = settings.DISPATCH_PER_USER - busy.get(lane, 0)
+            if room > 0:
+                picked += mine.filter(status=Run.Status.PENDING, queued_at__isnull=True,
+                                      lane=lane).order_by(*waiting_order()).values_list(
+                    "id", "task_id")[:room]
         if not picked:
             return []
         # By the database's clock, which the sweep's "never claimed" pass compares.

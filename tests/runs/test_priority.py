@@ -74,6 +74,19 @@ def test_a_user_has_at_most_the_limit_of_runs_in_the_broker_and_the_rest_wait(
 
 
 @pytest.mark.django_db
+def test_a_users_long_video_renders_never_hold_back_their_stills(
+        artist_api, demo, two_at_a_time, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        videos = [submit(artist_api, s).json()["run_id"] for s in (1, 2, 3)]
+    # As if two were clips rendering for minutes and the third a clip waiting.
+    Run.objects.filter(pk__in=videos[:2]).update(lane="video", status="running")
+    Run.objects.filter(pk=videos[2]).update(lane="video", queued_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        still = submit(artist_api, 4).json()["run_id"]
+    assert released() == {still}  # the third video waits for one of the two
+
+
+@pytest.mark.django_db
 def test_waiting_runs_are_released_moved_to_the_front_first_then_by_priority_then_age(
         artist_api, user, demo, two_at_a_time, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
