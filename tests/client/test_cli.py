@@ -102,6 +102,9 @@ def test_render_without_wait_prints_the_run_and_status_shows_it(artdag, server):
     assert Run.objects.filter(pk=run_id, recipe_name="invert").exists()
     shown = artdag("status", run_id, "--json")
     assert shown.code == 0 and json.loads(shown.out)["run_id"] == run_id
+    table = dict(line.split(None, 1) for line in artdag("status", run_id).lines)
+    assert table["run"] == run_id and table["recipe"] == "invert"
+    assert table["status"] in ("pending", "running", "completed")
     listed = artdag("runs", "--recipe", "invert")
     assert listed.code == 0 and listed.lines[0].startswith(run_id)
 
@@ -262,6 +265,17 @@ def test_login_with_a_wrong_password_stores_nothing(artdag, server, home):
                                       "--password-stdin", stdin="wrong\n", token=False))
     assert "401" in message
     assert not (home / ".config" / "artdag" / "config.json").exists()
+
+
+def test_logout_forgets_the_token_and_later_writes_are_refused(artdag, server, home):
+    assert artdag("login", server.url, "--token", server.token, token=False).code == 0
+    result = artdag("logout", token=False, env={"ARTDAG_URL": None})
+    assert result.code == 0 and result.out.strip() == f"forgot the token for {server.url}"
+    assert server.url not in config_of(home).get("tokens", {})
+    picture = home / "p.png"
+    picture.write_bytes(images.png(40, 30, seed=109))
+    message = one_line_failure(artdag("upload", picture, token=False, env={"ARTDAG_URL": None}))
+    assert "401" in message and "artdag login" in message
 
 
 def test_login_with_a_bad_token_stores_nothing(artdag, server, home):
