@@ -102,8 +102,10 @@ removes all of it afterwards.
    interleaved in a rotating order: each round times every side once, back
    to back, a quick one as several calls lasting about 20 ms; at least 7
    (2048) or 5 (4096) rounds, more for quick effects (up to 41, about half a
-   second). The times are medians; the ratio is the median of the rounds'
-   ratios, which holds when the shared machine's load swings between rounds.
+   second). The figures are each side's fastest round: on a machine
+   shared with other work, load only ever adds time to a sample, so the
+   fastest is the nearest to the code's own cost (the medians, and the
+   median of the rounds' ratios, are in the notes).
    Each row names the fastest peer and the mean absolute difference between
    its picture and ours in units of 255. Over 1.5x is marked MISSED, over 2x
    DEFECT. resize also gets an information row against OpenCV's Lanczos-4,
