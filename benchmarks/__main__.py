@@ -14,6 +14,7 @@ Groups (all of them, in this order, when none is named):
   listing     7. GET /cache and GET /runs (JSON and dashboard) with 100,000 rows vs 1,000
   media       11.-13. real clips: an effect over 30 s of 720p, worker memory vs clip
               length, beat-cuts over 1080p clips; each vs hand-written PyAV
+  live        14. 500 open event streams: GET / p50 vs idle, state-change latency
 
 Order matters for noise: the in-process figures run before any server or
 worker exists. Each group's rows are kept in benchmarks/results.json, so a
@@ -33,8 +34,8 @@ import traceback
 
 from . import (bench_cache_hit, bench_dog_e2e, bench_download, bench_effect, bench_effects,
                bench_import,
-               bench_listing, bench_load, bench_media, bench_memory, bench_scaling,
-               bench_throughput)
+               bench_listing, bench_live, bench_load, bench_media, bench_memory,
+               bench_scaling, bench_throughput)
 from .common import Row, crash_row, log
 from .environment import BenchEnv
 from .processes import start_server, start_worker
@@ -120,9 +121,15 @@ def g_media(s: Suite) -> list[Row]:
     return bench_media.run(s.env, s.client)
 
 
+def g_live(s: Suite) -> list[Row]:
+    s.worker()
+    return bench_live.run(s.env, s.client)
+
+
 GROUPS = {"engine": g_engine, "effects": g_effects, "import": g_import,
           "cache_hit": g_cache_hit, "throughput": g_throughput, "load": g_load,
-          "memory": g_memory, "scaling": g_scaling, "listing": g_listing, "media": g_media}
+          "memory": g_memory, "scaling": g_scaling, "listing": g_listing, "media": g_media,
+          "live": g_live}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,7 @@ class Scope:
         return self.everything or event["owner_id"] == self.owner_id
 
 
-FIELDS = ("id", "run_id", "owner_id", "kind", "data")
+FIELDS = ("id", "run_id", "owner_id", "kind", "data", "created_at")
 
 
 def events_after(scope: Scope, after: int, *, limit: int = BACKLOG) -> list[dict]:

@@ -31,7 +31,9 @@ def sse(event_id: int | None, kind: str, data: dict) -> str:
 
 
 def _row_text(row: dict) -> str:
-    return sse(row["id"], row["kind"], {**row["data"], "id": row["id"]})
+    # "at": when it was recorded, so a client can tell how old a state is.
+    return sse(row["id"], row["kind"], {**row["data"], "id": row["id"],
+                                        "at": row["created_at"].isoformat()})
 
 
 def _opening(scope: selectors.Scope, after: int | None,

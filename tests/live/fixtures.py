@@ -42,9 +42,9 @@ def start_web(env: dict, log_path, *, workers: int = 1) -> tuple[subprocess.Pope
     deadline = time.monotonic() + 60
     while True:
         try:
-            if requests.get(f"{url}/api/schema/", timeout=5).status_code == 200:
+            if requests.get(f"{url}/", timeout=30).status_code == 200:
                 break
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
