@@ -109,12 +109,41 @@ def test_render_without_wait_prints_the_run_and_status_shows_it(artdag, server):
     assert listed.code == 0 and listed.lines[0].startswith(run_id)
 
 
-def test_render_exits_non_zero_for_a_run_that_fails(artdag, server, tmp_path):
+def test_render_of_a_file_that_is_no_picture_is_refused_in_one_line(artdag, server, tmp_path):
     text = tmp_path / "notes.png"
     text.write_bytes(b"not a picture at all")
-    result = artdag("render", "dog", text, "--wait")
-    message = one_line_failure(result)
-    assert message.startswith("artdag: ") and ("failed" in message or "refused" in message)
+    message = one_line_failure(artdag("render", "dog", text, "--wait"))
+    assert message.startswith("artdag: the server refused (400 undecodable_input): "), message
+    assert not Run.objects.exists()
+
+
+def test_render_wait_exits_non_zero_when_the_run_ends_cancelled(artdag, server, big):
+    import threading
+
+    from tests.faults.stack import Gate
+
+    digest, _ = big
+    gate = Gate(cache_path(digest))  # the render waits at its input
+    waited = {}
+    follower = threading.Thread(target=lambda: waited.update(
+        result=artdag("--quiet", "render", "invert", digest, "--wait")))
+    try:
+        follower.start()
+        wait_for(lambda: Run.objects.filter(status="running").exists())
+        run = Run.objects.get(status="running")
+        assert artdag("cancel", run.id).code == 0
+        follower.join(120)
+    finally:
+        gate.release()
+        gate.restore()
+    message = one_line_failure(waited["result"])
+    assert message == f"artdag: run {run.id} cancelled: {run_error(run)}"
+
+
+def run_error(run) -> str:
+    run.refresh_from_db()
+    assert run.status == "cancelled" and run.error
+    return run.error
 
 
 @pytest.fixture
