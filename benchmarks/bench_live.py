@@ -12,8 +12,8 @@
     idle and with the 500 streams: a stream costs no thread.
 14d (information): GET / p50 on this server vs the same views under the
     serving model before (gunicorn gthread, 2 workers x 8 threads), idle;
-    14e: the gthread server with 16 streams open (one per thread) answers
-    GET / no more, which is why streams moved to an event loop.
+    14e: the gthread server with 32 streams asked for (more than its 16
+    threads) answers GET / no more, which is why streams moved to an event loop.
 """
 
 from __future__ import annotations
@@ -108,6 +108,20 @@ class Streams:
             sock.close()
 
 
+def subscribe(port: int, token: str, out: str) -> None:
+    """A GET /events subscriber on its own: each state event's arrival time and data."""
+    streams = Streams(port, token, [], watch="/events")
+    with open(out, "w") as sink:
+        sink.flush()
+        written = 0
+        while True:
+            while written < len(streams.arrivals):
+                sink.write(json.dumps(streams.arrivals[written]) + "\n")
+                written += 1
+            sink.flush()
+            time.sleep(0.2)
+
+
 def _gets(client, n: int) -> list[float]:
     getter = client.clone()
     try:
@@ -173,9 +187,9 @@ def _before(env, ours: float) -> list[Row]:
                 raise RuntimeError("gthread server did not start:\n" + proc.log_tail())
             time.sleep(0.2)
         theirs = median(_gets(client, REQUESTS))
-        # Sixteen streams asked for (a thread each, as they are accepted), then GET /.
+        # More streams asked for than it has threads (a thread each), then GET /.
         held = []
-        for _ in range(16):
+        for _ in range(32):
             sock = socket.create_connection(("127.0.0.1", port), timeout=5)
             sock.sendall((f"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           f"Authorization: Token {env.token}\r\n\r\n").encode())
@@ -193,12 +207,12 @@ def _before(env, ours: float) -> list[Row]:
     finally:
         client.close()
         proc.stop()
-    log(f"GET / p50 under gthread {fmt_ms(theirs)} vs {fmt_ms(ours)}; with 16 streams: {answer}")
+    log(f"GET / p50 under gthread {fmt_ms(theirs)} vs {fmt_ms(ours)}; with 32 streams: {answer}")
     return [
         Row("14d. GET / p50, idle: uvicorn workers + a2wsgi threads vs gunicorn gthread (before)",
             fmt_ms(ours), fmt_ms(theirs), ours / theirs, "info", None,
             note=f"2 worker processes x 8 threads each; {REQUESTS} requests after {WARMUP} warm-up"),
-        Row("14e. gunicorn gthread (before) with 16 event streams open: GET /",
+        Row("14e. gunicorn gthread (before) with 32 event streams asked for: GET /",
             answer, "-", None, "info", None,
             note="2 workers x 8 threads, each stream holding a thread: the server is full"),
     ]
@@ -215,14 +229,25 @@ def _measure(env, proc, client) -> list[Row]:
     idle_threads, idle_rss = _threads_rss(_workers(proc))
     log(f"GET / idle p50 {fmt_ms(median(idle))}; opening {STREAMS} event streams ...")
     paths = ["/events" if i % 2 else f"/runs/{body['run_id']}/events" for i in range(STREAMS)]
-    streams = Streams(port, env.token, paths, watch="/events")
+    streams = Streams(port, env.token, paths)
     try:
         time.sleep(2)  # every stream's opening read done
         loaded = _gets(client, REQUESTS)
         threads, rss = _threads_rss(_workers(proc))
         log(f"GET / with {STREAMS} streams p50 {fmt_ms(median(loaded))}; "
             f"{threads} threads, {rss} MB in the web workers")
-        # State changes of real renders, read by a subscriber among the 500.
+        # State changes of real renders, read by a subscriber in a process of
+        # its own (this one's threads drain the 500 streams).
+        arrivals_file = env.data_dir / "live-arrivals.jsonl"
+        subscriber = Process("live-subscriber", [env.python, "-c", (
+            "import sys; from benchmarks.bench_live import subscribe; "
+            f"subscribe({port}, {env.token!r}, {str(arrivals_file)!r})")], env.env,
+            env.data_dir / "live-subscriber.log")
+        env.callback(subscriber.stop)
+        while not arrivals_file.exists():
+            if not subscriber.alive():
+                raise RuntimeError("subscriber stopped:\n" + subscriber.log_tail())
+            time.sleep(0.1)
         t0 = time.time()
         ids = []
         for i in range(RUNS):
@@ -233,11 +258,13 @@ def _measure(env, proc, client) -> list[Row]:
                 raise RuntimeError(f"POST /runs -> {code}: {run}")
             ids.append(run["run_id"])
         for run_id in ids:
-            client.wait_run(run_id)
+            client.wait_run(run_id, interval=0.2)
         time.sleep(2)  # the last events on their way
+        subscriber.stop()
         mine = set(ids)
+        arrivals = [json.loads(line) for line in arrivals_file.read_text().splitlines()]
         latencies = [now - datetime.datetime.fromisoformat(e["at"]).timestamp()
-                     for now, e in streams.arrivals if e["run"] in mine]
+                     for now, e in arrivals if e["run"] in mine]
         log(f"{len(latencies)} state changes of {RUNS} runs read in {time.time() - t0:.1f} s")
     finally:
         streams.close()
@@ -259,7 +286,7 @@ def _measure(env, proc, client) -> list[Row]:
             f"<= {fmt_ms(TARGET_LATENCY)}", p99 <= TARGET_LATENCY,
             note=f"{len(latencies)} state changes of {RUNS} dog renders (real worker, PG+Redis); "
                  f"p50 {fmt_ms(median(latencies))}, max {fmt_ms(max(latencies))}; from the "
-                 "event's record to the subscriber's read"),
+                 "event's record to the read of a subscriber in a process of its own"),
         Row(f"14c. web worker threads with {STREAMS} streams open vs idle",
             f"{threads} threads, {rss} MB", f"{idle_threads} threads, {idle_rss} MB",
             threads / idle_threads if idle_threads else None, "info", None,
