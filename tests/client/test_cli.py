@@ -126,7 +126,7 @@ def test_render_wait_exits_non_zero_when_the_run_ends_cancelled(artdag, server, 
     gate = Gate(cache_path(digest))  # the render waits at its input
     waited = {}
     follower = threading.Thread(target=lambda: waited.update(
-        result=artdag("--quiet", "render", "invert", digest, "--wait")))
+        result=artdag("render", "invert", digest, "--wait")))
     try:
         follower.start()
         wait_for(lambda: Run.objects.filter(status="running").exists())

@@ -204,7 +204,8 @@ def cmd_render(args) -> int:
         print(run["run_id"])
         _say(args, f"run {run['run_id']}: {run['status']} (artdag status {run['run_id']})")
         return 0
-    _say(args, f"run {run['run_id']}: {run['status']}")
+    if sys.stderr.isatty():  # a person watching; a script gets only the outcome
+        _say(args, f"run {run['run_id']}: {run['status']}")
     run = _follow(client, run, args)
     if args.output:
         client.download(run["output_hash"], args.output, bars=_bars(args))
