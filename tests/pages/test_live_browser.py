@@ -114,3 +114,58 @@ def test_the_run_page_shows_progress_advance_and_its_graph_node_turn_done_withou
     assert link.get_attribute("href") == output
     link.click()
     page.wait_for_url(f"**{output}")
+
+
+@pytest.fixture
+def held_still(web_server, demo, api):  # noqa: F811
+    """A `dog` run of a still of its own, held at its input's gate."""
+    from tests.live.fixtures import picture
+
+    painter = UserFactory(username="painter")
+    api.force_authenticate(painter)
+    content_hash = upload(api, picture(11), "still.png")
+    gate = Gate(cache_path(content_hash))
+    run, _ = services.run_submit(recipe="dog", inputs=[content_hash], owner=painter)
+    yield run, gate
+    gate.restore()
+
+
+@pytest.fixture
+def list_page(web_server, held_still):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS,
+                                              headless=True)
+        context = chromium.new_context(base_url=web_server)
+        context.set_default_timeout(WAIT_MS)
+        yield context.new_page()
+        context.close()
+        chromium.close()
+
+
+def test_the_run_list_and_home_change_a_runs_status_in_place_from_the_stream(list_page,
+                                                                            held_still):
+    page = list_page
+    run, gate = held_still
+    page.goto("/login")
+    page.fill("#id_username", "painter")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/")
+    status = f"document.querySelector('[data-run=\"{run.id}\"] .status').textContent.trim()"
+    assert page.evaluate(status) in ("pending", "running")  # home's latest runs
+    streams = []
+    page.on("response", lambda r: streams.append(r.status) if r.url.endswith("/events") else None)
+    page.goto("/runs")
+    assert page.evaluate(status) in ("pending", "running")
+    page.evaluate("window.stillTheSamePage = true")
+    gate.release()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while page.evaluate(status) != "completed":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert streams and streams[0] == 200  # followed on GET /events, not by polling
+    # The refreshed row brought the output's preview and the time it took.
+    page.wait_for_selector(f'[data-run="{run.id}"] img')
