@@ -23,21 +23,21 @@ def section() -> str:
     if not RESULTS.exists():
         return ""
     saved = json.loads(RESULTS.read_text())
-    rows = ["| mode | minutes | seed | runs | completed / failed / cancelled | faults injected "
+    rows = ["| mode | measured | minutes | seed | runs | completed / failed / cancelled | faults injected "
             "| lost | duplicated | corrupt | 5xx outside windows | verdict |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in saved["results"]:
         s = r["states"]
         faults = ", ".join(f"{k} {v}" for k, v in r["faults"].items())
-        rows.append(f"| {r['mode']} | {r['seconds'] / 60:.1f} | {r['seed']} | {r['runs']} "
+        rows.append(f"| {r['mode']} | {r.get('date', saved['date'])} | {r['seconds'] / 60:.1f} | {r['seed']} | {r['runs']} "
                     f"| {s.get('completed', 0)} / {s.get('failed', 0)} / {s.get('cancelled', 0)} "
                     f"| {faults} (total {sum(r['faults'].values())}) | {r['lost']} "
                     f"| {r['duplicated']} | {r['corrupt']} | {r['server_errors_outside_count']} "
                     f"| {'met' if passed(r) else 'MISSED'} |")
     return f"""## Chaos soak
 
-`make chaos` (`scripts/with-services.sh .venv/bin/python -m benchmarks.chaos`), measured
-{saved['date']}: load from three clients (uploads of stills and clips, still, video and
+`make chaos` (`scripts/with-services.sh .venv/bin/python -m benchmarks.chaos`; one mode:
+`--modes NAME`): load from three clients (uploads of stills and clips, still, video and
 graph runs, cache hits, downloads, cancels) while faults are injected at random every
 4 to 9 s. Targets: 0 lost, 0 duplicated, 0 corrupt runs, no 5xx outside the windows when
 the database was down (503) or the disk full (507); every failed run's error names a fault.
@@ -51,8 +51,13 @@ error names its fault, or the row says MISSED.
 
 
 def write_section(results: list[dict]) -> None:
-    _replace(RESULTS, json.dumps({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                                  "results": results}, indent=1) + "\n")
+    """Keep these modes' results (a mode soaked on its own replaces only its
+    own row) and rewrite the section."""
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    kept = json.loads(RESULTS.read_text())["results"] if RESULTS.exists() else []
+    modes = {r["mode"] for r in results}
+    merged = [r for r in kept if r["mode"] not in modes] + [{**r, "date": date} for r in results]
+    _replace(RESULTS, json.dumps({"date": date, "results": merged}, indent=1) + "\n")
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text()
     start = text.find("## Chaos soak")

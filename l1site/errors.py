@@ -7,6 +7,9 @@ DRF exceptions, our domain errors and Django's own 404/500 all leave here.
 
 from __future__ import annotations
 
+import sys
+
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -58,6 +61,15 @@ def json_404(request, exception=None):
 
 
 def json_500(request):
+    # Django calls this inside its `except`: the exception is still at hand.
+    # The database itself being down (restarting, unreachable) is not a bug
+    # of ours: 503 tells clients and balancers to try again shortly.
+    if isinstance(sys.exc_info()[1], (db.OperationalError, db.InterfaceError)):
+        response = JsonResponse(error_body("database_unavailable",
+                                           "the database is unavailable; try again shortly"),
+                                status=503)
+        response["Retry-After"] = "5"
+        return response
     return JsonResponse(error_body("server_error", "internal error; the server log has details"),
                         status=500)
 
