@@ -146,10 +146,10 @@ class Soak:
             response = session.request(method, self.url + path, timeout=60, **kw)
         except requests.RequestException as exc:
             with self.lock:
-                self.requests.append((started, path, type(exc).__name__))
+                self.requests.append((started, time.time(), path, type(exc).__name__))
             return None
         with self.lock:
-            self.requests.append((started, path, response.status_code))
+            self.requests.append((started, time.time(), path, response.status_code))
         return response
 
     def submit(self, session, recipe: str, inputs: list[str]) -> str | None:
@@ -343,11 +343,14 @@ class Soak:
             else:
                 verified += 1
 
-        def inside(kind, t):
-            return any(k == kind and start <= t <= end for k, start, end in self.windows)
-        codes = [(t, p, c) for t, p, c in self.requests if isinstance(c, int)]
-        bad = [(round(t - self.t0, 1), p, c) for t, p, c in codes if c >= 500
-               and not (c == 503 and inside("database", t)) and not (c == 507 and inside("disk", t))]
+        def inside(kind, sent, answered):
+            # A request in flight when the window opened counts as inside it.
+            return any(k == kind and sent <= end and answered >= start
+                       for k, start, end in self.windows)
+        codes = [(t, a, p, c) for t, a, p, c in self.requests if isinstance(c, int)]
+        bad = [(round(t - self.t0, 1), p, c) for t, a, p, c in codes if c >= 500
+               and not (c == 503 and inside("database", t, a))
+               and not (c == 507 and inside("disk", t, a))]
         return {
             "mode": self.mode, "seed": self.seed, "seconds": round(loaded),
             "requests": len(self.requests),
