@@ -3,7 +3,10 @@ run's state as of now (the first event of a new stream)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from runs.graphs import run_progress
 from runs.models import Run
@@ -39,6 +42,13 @@ FIELDS = ("id", "run_id", "owner_id", "kind", "data", "created_at")
 def events_after(scope: Scope, after: int, *, limit: int = BACKLOG) -> list[dict]:
     return list(Event.objects.filter(scope.q(), id__gt=after).order_by("id")
                 .values(*FIELDS)[:limit])
+
+
+def events_recent(scope: Scope, after: int, *, seconds: float) -> list[dict]:
+    """The scope's events after ``after``, and those of the last ``seconds``."""
+    since = timezone.now() - timedelta(seconds=seconds)
+    return list(Event.objects.filter(scope.q()).filter(Q(id__gt=after) | Q(created_at__gte=since))
+                .order_by("id").values(*FIELDS)[:BACKLOG])
 
 
 def events_since(after: int, *, limit: int = 5000) -> list[dict]:

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 
 from . import hub as hubs, selectors
+from .hub import GAP_SECONDS
 
 
 def sse(event_id: int | None, kind: str, data: dict) -> str:
@@ -85,24 +86,31 @@ def stream_sync(scope: selectors.Scope, after: int | None,
                 snapshot: Callable[[], dict] | None) -> Iterator[str]:
     try:
         yield "retry: 2000\n: artdag L1 events\n\n"
-        opening, _, last = _opening(scope, after, snapshot)
+        opening, covered, last = _opening(scope, after, snapshot)
         for text in opening:
             yield text
+        # As the hub does (live.hub): the last few seconds are read again, for
+        # an event committed after a later one; ``sent`` keeps them from repeating.
+        sent = dict.fromkeys(covered | selectors.recent_ids(scope, last), time.monotonic())
         ends = time.monotonic() + settings.LIVE_STREAM_SECONDS
         quiet = time.monotonic()
         while time.monotonic() < ends:
-            rows = selectors.events_after(scope, last)
+            rows = selectors.events_recent(scope, last, seconds=GAP_SECONDS)
             # The thread is the stream's, its connection is not: hand it back
             # between polls (a test database must be droppable, a server's
             # connections few).
             connection.close()
+            now = time.monotonic()
             for row in rows:
+                if row["id"] in sent:
+                    continue
+                sent[row["id"]] = now
                 last = max(last, row["id"])
+                quiet = now
                 yield _row_text(row)
-            if rows:
-                quiet = time.monotonic()
-            elif time.monotonic() - quiet > settings.LIVE_KEEPALIVE_SECONDS:
-                quiet = time.monotonic()
+            sent = {i: t for i, t in sent.items() if now - t < 3 * GAP_SECONDS}
+            if now - quiet > settings.LIVE_KEEPALIVE_SECONDS:
+                quiet = now
                 yield ": keep-alive\n\n"
             time.sleep(settings.LIVE_POLL_MS / 1000)
     finally:
