@@ -178,9 +178,12 @@ def test_a_schedule_message_for_a_long_plan_queues_its_ready_steps(
         run_id = artist_api.post("/runs", {"recipe": "tint", "inputs": ["cat"]},
                                  format="json").json()["run_id"]
     Run.objects.filter(pk=run_id).update(inline=False)  # as a plan too big for one task
-    with django_capture_on_commit_callbacks(execute=False) as queued:
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         steps.schedule(run_id, task_id="swept")
-    assert len(queued) == 1  # the one ready step (warm), not the whole run
+    # Besides the run's "running" event (live.services.event_emit), one
+    # message: the one ready step (warm), not the whole run.
+    queued = [c for c in callbacks if c.__qualname__.startswith("_queue_steps")]
+    assert len(queued) == 1 and len(callbacks) == 2
     assert Run.objects.get(pk=run_id).status == "running"
     assert Step.objects.get(spec__node="warm").status == "pending"
 
