@@ -148,6 +148,17 @@ def staff(db):
 
 
 @pytest.fixture
+def operator(db):
+    """A browser logged in to the admin as a superuser. (tests/accounts/ has an
+    `operator` of its own: the staff user its login tests type the password of.)"""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
 def api():
     from rest_framework.test import APIClient
 

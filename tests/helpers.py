@@ -1,5 +1,8 @@
-"""Steps many tests share: uploading, waiting for a run, looking at the cache dir."""
+"""Steps many tests share: uploading, waiting for a run, looking at the cache dir,
+picking a port for a server a test starts. Importable without Django set up
+(benchmarks/chaos.py uses free_port through tests.faults.stack)."""
 
+import socket
 import time
 
 from django.conf import settings
@@ -31,3 +34,10 @@ def wait_for_run(client, run_id: str, timeout: float = 90) -> dict:
         if body["status"] in ("completed", "failed", "cancelled") or time.monotonic() > deadline:
             return body
         time.sleep(0.1)
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server the test is about to start."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -29,7 +29,7 @@ from accounts import services as accounts
 from cache import thumbs
 from tests import images
 from tests.factories import UserFactory
-from tests.helpers import upload
+from tests.helpers import free_port, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -62,12 +62,6 @@ http {{
     }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

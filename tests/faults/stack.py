@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,15 +17,11 @@ from pathlib import Path
 
 import requests
 
+from tests.helpers import free_port  # noqa: F401 - also imported from here (benchmarks/chaos.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 # Bounds a hung test only; nothing here asserts how fast anything is.
 PATIENCE = 180
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate, what: str, timeout: float = PATIENCE, every: float = 0.1):

@@ -1,23 +1,14 @@
 """The admin's actions and previews: re-run, cancel, pin, verify."""
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from cache.models import CacheItem
 from cache.store import cache_path
 from runs import services
 from runs.models import Run
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator():
-    client = Client()
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
 
 
 def act(client, model: str, action: str, pks: list[str]):

@@ -2,21 +2,12 @@
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from accounts.services import token_create
 from provenance.models import Publication, Reproduction
 from runs.models import Run
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator():
-    client = Client()
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
 
 
 def test_token_reproduction_and_publication_pages_render(operator, completed_run, owner):

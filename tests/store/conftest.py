@@ -8,7 +8,6 @@ so boto3 and the workers talk to it exactly as they would to the real thing.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -21,14 +20,9 @@ from django.conf import settings
 from moto.server import ThreadedMotoServer
 
 from tests.conftest import ROOT, SESSION, worker_env
+from tests.helpers import free_port
 
 KEY_ID, SECRET = "artdag-test", "artdag-test-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
