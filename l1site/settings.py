@@ -1,125 +1,39 @@
 """Settings for the artdag L1 server.
 
-This is the only module that reads the environment. Every value has a working
-default (SQLite and a filesystem broker under ARTDAG_DATA_DIR, so `make run`
-needs no outside service); a value that is set but malformed stops start-up
-with ImproperlyConfigured instead of being silently ignored.
+This is the only module that reads the environment, through the typed
+readers of l1site.env. Every value has a working default (SQLite and a
+filesystem broker under ARTDAG_DATA_DIR, so `make run` needs no outside
+service); a value that is set but malformed stops start-up with
+ImproperlyConfigured naming the variable, the value and what it expects,
+instead of being silently ignored.
+
+Each setting is written once, as a literal: INSTALLED_APPS, MIDDLEWARE and
+REST_FRAMEWORK are read here whole (tests/test_settings.py keeps them so).
 """
 
 import getpass
-import os
 import socket
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+from l1site.env import (env_bool, env_choice, env_database_url, env_int, env_list, env_path,
+                        env_paths, env_rate, env_str, env_url, env_urls, refuse_retired)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
 
-
-def env_str(name: str, default: str) -> str:
-    value = os.environ.get(name, "")
-    return value if value.strip() else default
-
-
-def env_int(name: str, default: int, *, minimum: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
-
-
-def env_list(name: str, default: list[str], *, sep: str = ",") -> list[str]:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    return [item.strip() for item in raw.split(sep) if item.strip()]
-
-
 DEBUG = env_bool("ARTDAG_DEBUG", False)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG and env_bool("ARTDAG_REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set")
-    # A stable local default keeps sessions valid across restarts of a dev box;
-    # production sets DJANGO_SECRET_KEY (and ARTDAG_REQUIRE_SECRET_KEY=true).
-    SECRET_KEY = "artdag-l1-local-only-" + socket.gethostname()
+# A stable local default keeps sessions valid across restarts of a dev box;
+# production sets DJANGO_SECRET_KEY (and ARTDAG_REQUIRE_SECRET_KEY=true).
+_local_secret_key = "artdag-l1-local-only-" + socket.gethostname()
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or _local_secret_key
+if SECRET_KEY == _local_secret_key and env_bool("ARTDAG_REQUIRE_SECRET_KEY", False) and not DEBUG:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-
-# --- Local state: one data dir holds the SQLite file, the cache and the broker.
-DATA_DIR = Path(env_str("ARTDAG_DATA_DIR", str(Path.home() / ".artdag"))).expanduser()
-CACHE_DIR = Path(env_str("ARTDAG_CACHE_DIR", str(DATA_DIR / "cache"))).expanduser()
-# Folders, separated like PATH (os.pathsep).
-IMPORT_ROOTS = [Path(p).expanduser()
-                for p in env_list("ARTDAG_IMPORT_ROOTS", [str(DATA_DIR / "import")], sep=os.pathsep)]
-for _root in IMPORT_ROOTS:
-    if not _root.is_absolute():
-        raise ImproperlyConfigured(f"ARTDAG_IMPORT_ROOTS entries must be absolute paths, got {_root}")
-MAX_UPLOAD_BYTES = env_int("ARTDAG_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1)
-MAX_JSON_BYTES = env_int("ARTDAG_MAX_JSON_BYTES", 1024 * 1024, minimum=1024)
-
-# --- Media limits (engine.limits.Limits) -------------------------------------
-# Frames stream through a render one at a time, so memory follows the size of
-# one frame and time the length of the media: the limits are per frame and
-# per second, checked at submission from the cache's facts (a 413 naming the
-# input) and by the readers from each file's header before decoding. The
-# defaults let a 10-minute 1080p clip and a 60-second 4K clip render.
-MAX_FRAME_PIXELS = env_int("ARTDAG_MAX_FRAME_PIXELS", 40_000_000, minimum=1)
-MAX_MEDIA_SECONDS = env_int("ARTDAG_MAX_MEDIA_SECONDS", 7200, minimum=1)
-# The largest file one step may write (a long clip at a high bit rate).
-MAX_OUTPUT_BYTES = env_int("ARTDAG_MAX_OUTPUT_BYTES", 20 * 1024 ** 3, minimum=1)
-for _name, _instead in (("ARTDAG_MAX_PIXELS", "ARTDAG_MAX_FRAME_PIXELS (pixels in one frame)"),
-                        ("ARTDAG_MAX_FRAMES", "ARTDAG_MAX_MEDIA_SECONDS (seconds of media)")):
-    if os.environ.get(_name, "").strip():
-        # It counted every frame together; silently ignoring it would leave
-        # an operator believing a limit holds that no longer exists.
-        raise ImproperlyConfigured(f"{_name} is no longer read (it counted all frames "
-                                   f"together): set {_instead} instead")
-
-# --- Effect threads (engine.limits.Limits.effect_threads) --------------------
-# Threads one effect may split a frame over (OpenCV's row split). 1 keeps each
-# worker process on one core, as the worker concurrency assumes; a worker with
-# idle cores may give a big still more. It never changes the output bytes.
-EFFECT_THREADS = env_int("ARTDAG_EFFECT_THREADS", 1, minimum=1)
-if EFFECT_THREADS > 256:
-    raise ImproperlyConfigured(f"ARTDAG_EFFECT_THREADS must be at most 256, got {EFFECT_THREADS}")
-PORT = env_int("PORT", 8100, minimum=1)
-
-_default_db = f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
-try:
-    DATABASES = {"default": dj_database_url.parse(
-        env_str("DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True)}
-except ValueError as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web process and the worker share the file: wait for locks instead of
-    # failing, and let readers run beside the writer.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
+CSRF_TRUSTED_ORIGINS = env_urls("CSRF_TRUSTED_ORIGINS", [], kind="http")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -138,16 +52,29 @@ INSTALLED_APPS = [
     "cache",
     "assets",
     "runs",
+    "accounts",  # owners, API tokens, the login lock-out
+    "provenance",  # signed provenance, reproducing, publishing to L2
+    # HTML pages on the API's own paths for browser navigations
+    # (dashboard.negotiation), thumbnails, Django's session login for the pages.
+    "dashboard",
+    "batches",
+    "webhooks",
+    # Run events as Server-Sent Events (GET /runs/{id}/events, GET /events),
+    # previews of long renders, the drawn graph.
+    "live",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "l1site.middleware.ContentSecurityPolicy",
     "l1site.middleware.RefuseNulBytes",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the session and CSRF middleware: it sees the Vary: Cookie they add.
     "l1site.middleware.PersonalAnswersArePrivate",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A browser's navigation to an API path gets the dashboard's page.
+    "dashboard.negotiation.HtmlPages",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -174,6 +101,18 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+# --- Local state: one data dir holds the SQLite file, the cache and the broker.
+DATA_DIR = env_path("ARTDAG_DATA_DIR", Path.home() / ".artdag")
+CACHE_DIR = env_path("ARTDAG_CACHE_DIR", DATA_DIR / "cache")
+# Folders /cache/import may read, separated like PATH (os.pathsep).
+IMPORT_ROOTS = env_paths("ARTDAG_IMPORT_ROOTS", [DATA_DIR / "import"])
+MAX_UPLOAD_BYTES = env_int("ARTDAG_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024, minimum=1)
+MAX_JSON_BYTES = env_int("ARTDAG_MAX_JSON_BYTES", 1024 * 1024, minimum=1024)
+PORT = env_int("PORT", 8100, minimum=1)
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
@@ -184,17 +123,67 @@ WHITENOISE_USE_FINDERS = True  # serve straight from the apps in `make run`, no 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 0
 FILE_UPLOAD_HANDLERS = ["cache.uploads.CacheUploadHandler"]
 
+# --- Media limits (engine.limits.Limits) -------------------------------------
+# Frames stream through a render one at a time, so memory follows the size of
+# one frame and time the length of the media: the limits are per frame and
+# per second, checked at submission from the cache's facts (a 413 naming the
+# input) and by the readers from each file's header before decoding. The
+# defaults let a 10-minute 1080p clip and a 60-second 4K clip render.
+MAX_FRAME_PIXELS = env_int("ARTDAG_MAX_FRAME_PIXELS", 40_000_000, minimum=1)
+MAX_MEDIA_SECONDS = env_int("ARTDAG_MAX_MEDIA_SECONDS", 7200, minimum=1)
+# The largest file one step may write (a long clip at a high bit rate).
+MAX_OUTPUT_BYTES = env_int("ARTDAG_MAX_OUTPUT_BYTES", 20 * 1024 ** 3, minimum=1)
+refuse_retired("ARTDAG_MAX_PIXELS", why="it counted all frames together",
+               instead="ARTDAG_MAX_FRAME_PIXELS (pixels in one frame)")
+refuse_retired("ARTDAG_MAX_FRAMES", why="it counted all frames together",
+               instead="ARTDAG_MAX_MEDIA_SECONDS (seconds of media)")
+
+# --- Effect threads (engine.limits.Limits.effect_threads) --------------------
+# Threads one effect may split a frame over (OpenCV's row split). 1 keeps each
+# worker process on one core, as the worker concurrency assumes; a worker with
+# idle cores may give a big still more. It never changes the output bytes.
+EFFECT_THREADS = env_int("ARTDAG_EFFECT_THREADS", 1, minimum=1, maximum=256)
+
+_database = env_database_url("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
+                             conn_max_age=60, conn_health_checks=True)
+DATABASES = {"default": _database if _database["ENGINE"] != "django.db.backends.sqlite3" else {
+    **_database,
+    # The web process and the worker share the file: wait for locks instead of
+    # failing, and let readers run beside the writer.
+    "CONN_MAX_AGE": 0,
+    "OPTIONS": {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    },
+}}
+
+# DRF throttles, per scope; "N/s|min|hour|day". Generous by default (a
+# polling client, a benchmark, a busy dashboard stay far below); they stop
+# floods. Counted in Django's cache (CACHES below), shared by every web process.
+THROTTLE_RATES = {
+    "anon": env_rate("ARTDAG_THROTTLE_ANON", "6000/min"),
+    "user": env_rate("ARTDAG_THROTTLE_USER", "60000/min"),
+    "submit": env_rate("ARTDAG_THROTTLE_SUBMIT", "6000/min"),
+    "upload": env_rate("ARTDAG_THROTTLE_UPLOAD", "3000/min"),
+}
 REST_FRAMEWORK = {
+    # Named API tokens (hashed at rest); DRF's one-per-user tokens keep working.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    # Reads are open unless L1_PRIVATE; writes always need a login.
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ReadOpenUnlessPrivate"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["l1site.parsers.BoundedJSONParser",
                                "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "l1site.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["l1site.throttles.AnonThrottle",
+                                 "l1site.throttles.UserThrottle",
+                                 "l1site.throttles.ScopedThrottle"],
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "artdag L1",
@@ -217,26 +206,42 @@ SPECTACULAR_SETTINGS = {
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("ARTDAG_RENDER_SOFT_LIMIT", 6 * 3600, minimum=0) or None
 CELERY_TASK_TIME_LIMIT = env_int("ARTDAG_RENDER_HARD_LIMIT", 6 * 3600 + 600, minimum=1)
 if CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
-    raise ImproperlyConfigured("ARTDAG_RENDER_SOFT_LIMIT must be below ARTDAG_RENDER_HARD_LIMIT")
+    raise ImproperlyConfigured(f"ARTDAG_RENDER_SOFT_LIMIT must be below ARTDAG_RENDER_HARD_LIMIT, "
+                               f"got {CELERY_TASK_SOFT_TIME_LIMIT} and {CELERY_TASK_TIME_LIMIT}")
 # --- Celery: Redis in production and tests; a filesystem queue by default so a
 # real worker process still takes work from a real queue with no server.
 # (The folders are created at start-up by cache.apps, not here: settings stay free of side effects.)
+CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", env_url("REDIS_URL", "filesystem://localhost/",
+                                                         kind="broker"), kind="broker")
+_filesystem_broker = CELERY_BROKER_URL.startswith("filesystem://")
+_redis_broker = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 _broker_dir = DATA_DIR / "broker"
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", env_str("REDIS_URL", "filesystem://localhost/"))
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# A render can outlast the default 1 h visibility window, after which Redis
+# hands the message to another worker: by default the window outlasts the
+# hard limit. (A copy delivered early finds the run or step claimed under a
+# live heartbeat or lease and renders nothing.)
+_visibility_timeout = env_int("ARTDAG_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 3600, minimum=60)
+if _filesystem_broker:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The home page pings workers (a broadcast); the filesystem transport keeps
+        # its exchange table in ./control unless told otherwise: keep it in the data dir.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
-    # A render can outlast the default 1 h visibility window, after which
-    # Redis hands the message to another worker: by default the window
-    # outlasts the hard limit. (A copy delivered early finds the run or step
-    # claimed under a live heartbeat or lease and renders nothing.)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int(
-        "ARTDAG_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 3600, minimum=60)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility_timeout,
+        # Redis keeps one list per priority step (ten; 0 is served first): a
+        # high run's messages go at 0, normal at 4, low at 8. The router gives
+        # every message its priority (no task_default_priority: a task's
+        # default would override the router's). Queues are served in the
+        # order of CELERY_TASK_QUEUES.
+        "queue_order_strategy": "priority",
+        "priority_steps": list(range(10)),
+    }
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_SERIALIZER = "json"
@@ -261,7 +266,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("ARTDAG_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_choice(
+        "ARTDAG_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
 }
 
 # --- Graph recipes (engine.dag) ---------------------------------------------
@@ -280,7 +286,8 @@ RUN_REQUEUE_AFTER = env_int("ARTDAG_REQUEUE_AFTER", 900, minimum=1)
 RUN_HEARTBEAT_INTERVAL = env_int("ARTDAG_HEARTBEAT_INTERVAL", 10, minimum=1)
 RUN_HEARTBEAT_TIMEOUT = env_int("ARTDAG_HEARTBEAT_TIMEOUT", 60, minimum=2)
 if RUN_HEARTBEAT_TIMEOUT <= 2 * RUN_HEARTBEAT_INTERVAL:
-    raise ImproperlyConfigured("ARTDAG_HEARTBEAT_TIMEOUT must be over twice ARTDAG_HEARTBEAT_INTERVAL")
+    raise ImproperlyConfigured(f"ARTDAG_HEARTBEAT_TIMEOUT must be over twice ARTDAG_HEARTBEAT_INTERVAL, "
+                               f"got {RUN_HEARTBEAT_TIMEOUT} and {RUN_HEARTBEAT_INTERVAL}")
 CELERY_BEAT_SCHEDULE = {
     "sweep-runs": {
         "task": "runs.tasks.sweep_runs",
@@ -289,33 +296,26 @@ CELERY_BEAT_SCHEDULE = {
         # worthless: the next one does the same work.
         "options": {"expires": float(RUN_SWEEP_INTERVAL)},
     },
+    # Events and previews older than LIVE_EVENT_KEEP_DAYS.
+    "prune-live-events": {
+        "task": "live.tasks.prune_events", "schedule": 3600.0, "options": {"expires": 3600.0}},
 }
-CELERY_BEAT_SCHEDULE_FILENAME = env_str("ARTDAG_BEAT_SCHEDULE", str(DATA_DIR / "celerybeat-schedule"))
+CELERY_BEAT_SCHEDULE_FILENAME = str(env_path("ARTDAG_BEAT_SCHEDULE", DATA_DIR / "celerybeat-schedule"))
 
 MAX_RECIPE_BYTES = env_int("ARTDAG_MAX_RECIPE_BYTES", 64 * 1024, minimum=256)
 MAX_ACTIVE_RUNS_PER_USER = env_int("ARTDAG_MAX_ACTIVE_RUNS_PER_USER", 500, minimum=1)
-# DRF throttles, per scope; "N/s|min|hour|day". Generous by default (a
-# polling client, a benchmark, a busy dashboard stay far below); they stop
-# floods. Counted in Django's cache (CACHES below), shared by every web process.
-THROTTLE_RATES = {
-    "anon": env_str("ARTDAG_THROTTLE_ANON", "6000/min"),
-    "user": env_str("ARTDAG_THROTTLE_USER", "60000/min"),
-    "submit": env_str("ARTDAG_THROTTLE_SUBMIT", "6000/min"),
-    "upload": env_str("ARTDAG_THROTTLE_UPLOAD", "3000/min"),
-}
-for _scope, _rate in THROTTLE_RATES.items():
-    _num, _, _period = _rate.partition("/")
-    if not _num.isdigit() or _period[:1] not in ("s", "m", "h", "d"):
-        raise ImproperlyConfigured(f"ARTDAG_THROTTLE_{_scope.upper()} must look like 100/min, got {_rate!r}")
 # Django's cache holds what every web process must see alike: the throttle
 # counters, the "thumbnails already queued" marks, the dashboard's broker
 # answer. In Redis when the broker is Redis; otherwise (`make run`) in the
 # database's own table, which every `migrate` creates (l1site.apps). Never in
 # process memory: two gunicorn workers would each allow the full rate.
 # ARTDAG_CACHE_URL names another Redis, or "database".
-CACHE_URL = env_str("ARTDAG_CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(
-    ("redis://", "rediss://")) else "database")
-if CACHE_URL.startswith(("redis://", "rediss://")):
+CACHE_URL = env_url("ARTDAG_CACHE_URL", CELERY_BROKER_URL if _redis_broker else "database",
+                    kind="redis", words=("database",))
+if CACHE_URL == "database":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "artdag_cache", "KEY_PREFIX": "artdag-cache"}}
+else:
     CACHES = {"default": {
         "BACKEND": "l1site.shared_cache.SharedRedisCache", "LOCATION": CACHE_URL,
         # Beside the broker's keys in the same db: ours carry the prefix, and
@@ -324,15 +324,6 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
         # A Redis that is away is a miss at once, not a hung request.
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
     }}
-elif CACHE_URL == "database":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                          "LOCATION": "artdag_cache", "KEY_PREFIX": "artdag-cache"}}
-else:
-    raise ImproperlyConfigured(f"ARTDAG_CACHE_URL must be a redis:// URL or 'database', got {CACHE_URL!r}")
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["l1site.throttles.AnonThrottle",
-                                              "l1site.throttles.UserThrottle",
-                                              "l1site.throttles.ScopedThrottle"]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = THROTTLE_RATES
 
 # Security headers. Pages (admin, /docs, the dashboard) load their scripts,
 # styles and fonts from this server only; images may also be data: URLs.
@@ -341,24 +332,28 @@ CONTENT_SECURITY_POLICY = env_str(
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'")
-MIDDLEWARE.insert(1, "l1site.middleware.ContentSecurityPolicy")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Behind HTTPS (directly or through a proxy that sets X-Forwarded-Proto):
-# cookies only over TLS, HSTS, and plain HTTP redirected.
+# cookies only over TLS, HSTS, and plain HTTP redirected. Without it each of
+# these is Django's default; the variables are still read, so a malformed one
+# stops start-up before the day HTTPS is turned on.
 HTTPS = env_bool("ARTDAG_HTTPS", False)
-if HTTPS:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("ARTDAG_SSL_REDIRECT", True)
-    # The load balancer's probe speaks plain HTTP.
-    SECURE_REDIRECT_EXEMPT = [r"^health$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env_int("ARTDAG_HSTS_SECONDS", 31536000, minimum=0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ARTDAG_HSTS_SUBDOMAINS", True)
-    SECURE_HSTS_PRELOAD = env_bool("ARTDAG_HSTS_PRELOAD", True)
+_ssl_redirect = env_bool("ARTDAG_SSL_REDIRECT", True)
+_hsts_seconds = env_int("ARTDAG_HSTS_SECONDS", 31536000, minimum=0)
+_hsts_subdomains = env_bool("ARTDAG_HSTS_SUBDOMAINS", True)
+_hsts_preload = env_bool("ARTDAG_HSTS_PRELOAD", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_SSL_REDIRECT = HTTPS and _ssl_redirect
+# The load balancer's probe speaks plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health$"] if HTTPS else []
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = _hsts_seconds if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and _hsts_subdomains
+SECURE_HSTS_PRELOAD = HTTPS and _hsts_preload
 SESSION_COOKIE_HTTPONLY = True
 if env_bool("ARTDAG_PRODUCTION", False):
     # Production refuses the conveniences of a dev box instead of running with them.
@@ -375,72 +370,40 @@ GC_KEEP_DAYS = env_int("ARTDAG_GC_KEEP_DAYS", 30, minimum=0)
 GC_GRACE_SECONDS = env_int("ARTDAG_GC_GRACE", 3600, minimum=0)
 
 # --- Owners, signed provenance, reproducing and publishing to L2.
-INSTALLED_APPS += ["accounts", "provenance"]
-# Named API tokens (hashed at rest); DRF's one-per-user tokens keep working.
-REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "accounts.authentication.ApiTokenAuthentication",
-    "rest_framework.authentication.SessionAuthentication",
-]
-# Reads are open unless L1_PRIVATE; writes always need a login.
-REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = ["accounts.permissions.ReadOpenUnlessPrivate"]
 L1_PRIVATE = env_bool("L1_PRIVATE", False)
 # Users are actors @<username>@<L1_DOMAIN>; the server itself is L1_ACTOR.
 L1_DOMAIN = env_str("L1_DOMAIN", socket.gethostname())
 L1_ACTOR = env_str("L1_ACTOR", f"@{getpass.getuser()}@{L1_DOMAIN}")
-# Empty: $ARTDAG_DATA_DIR/keys/l1-ed25519.pem, created on first start. Workers
+# None: $ARTDAG_DATA_DIR/keys/l1-ed25519.pem, created on first start. Workers
 # on other hosts must read the same key file (they sign what they render).
-SIGNING_KEY_FILE = env_str("ARTDAG_SIGNING_KEY_FILE", "")
-
-
-def _env_url(name: str) -> str:
-    value = env_str(name, "").rstrip("/")
-    if value and not value.startswith(("http://", "https://")):
-        raise ImproperlyConfigured(f"{name} must be an http:// or https:// URL, got {value!r}")
-    return value
-
-
+SIGNING_KEY_FILE = env_path("ARTDAG_SIGNING_KEY_FILE", None)
 # Where L2 reaches this server; empty: the host and scheme of the publish request.
-L1_PUBLIC_URL = _env_url("L1_PUBLIC_URL")
-L2_URL = _env_url("L2_URL")  # empty: publishing is off
+L1_PUBLIC_URL = env_url("L1_PUBLIC_URL", "", kind="http").rstrip("/")
+L2_URL = env_url("L2_URL", "", kind="http").rstrip("/")  # empty: publishing is off
 L2_TOKEN = env_str("L2_TOKEN", "")
 L2_PUBLISH_TIMEOUT = env_int("L2_PUBLISH_TIMEOUT", 30, minimum=1)
 L2_PUBLISH_MAX_RETRIES = env_int("L2_PUBLISH_MAX_RETRIES", 8, minimum=0)
 L2_PUBLISH_BACKOFF = env_int("L2_PUBLISH_BACKOFF", 15, minimum=1)  # seconds; doubles per retry
 L2_PUBLISH_QUEUE = env_str("L2_PUBLISH_QUEUE", "")  # empty: the render queue (ARTDAG_QUEUE)
-# --- Dashboard: HTML pages on the API's own paths for browser navigations
-# (dashboard.negotiation), thumbnails, and Django's session login for the pages.
-INSTALLED_APPS.append("dashboard")
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.common.CommonMiddleware") + 1,
-                  "dashboard.negotiation.HtmlPages")
-LOGIN_URL = "/login"
-LOGIN_REDIRECT_URL = "/"
-LOGOUT_REDIRECT_URL = "/"
+# --- Dashboard and thumbnails.
 # Thumbnails live beside the cache (not inside it: the cache holds only
-# content-addressed originals). Empty means <parent of the cache dir>/thumbs.
-THUMB_DIR = env_str("ARTDAG_THUMB_DIR", "")
+# content-addressed originals). None means <parent of the cache dir>/thumbs.
+THUMB_DIR = env_path("ARTDAG_THUMB_DIR", None)
 # Cache browser page size (keyset pagination, so depth never costs more).
 DASHBOARD_PAGE_SIZE = env_int("ARTDAG_DASHBOARD_PAGE_SIZE", 48, minimum=1)
 # Thumbnail tasks follow every upload, import and render; a queue of their own
 # (with its own workers) keeps them from delaying renders. Empty: the render queue.
 THUMB_QUEUE = env_str("ARTDAG_THUMB_QUEUE", "")
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # The home page pings workers (a broadcast); the filesystem transport keeps
-    # its exchange table in ./control unless told otherwise: keep it in the data dir.
-    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(_broker_dir / "control")
 # --- Shared content store (workers on several hosts).
 # "local": CACHE_DIR is the store (one host, or a shared network filesystem
 # mounted at the same path everywhere). "s3": an S3-compatible bucket is the
 # store and CACHE_DIR is this host's bounded hot cache in front of it.
-CONTENT_STORE = env_str("ARTDAG_STORE", "local").lower()
-if CONTENT_STORE not in ("local", "s3"):
-    raise ImproperlyConfigured(f"ARTDAG_STORE must be local or s3, got {CONTENT_STORE!r}")
+CONTENT_STORE = env_choice("ARTDAG_STORE", "local", ("local", "s3"))
 S3_BUCKET = env_str("ARTDAG_S3_BUCKET", "")
 if CONTENT_STORE == "s3" and not S3_BUCKET:
     raise ImproperlyConfigured("ARTDAG_STORE=s3 needs ARTDAG_S3_BUCKET")
 # Empty means AWS itself; set it for MinIO, Ceph, R2, etc.
-S3_ENDPOINT_URL = env_str("ARTDAG_S3_ENDPOINT_URL", "")
-if S3_ENDPOINT_URL and not S3_ENDPOINT_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(f"ARTDAG_S3_ENDPOINT_URL must be an http(s) URL, got {S3_ENDPOINT_URL!r}")
+S3_ENDPOINT_URL = env_url("ARTDAG_S3_ENDPOINT_URL", "", kind="http")
 S3_REGION = env_str("ARTDAG_S3_REGION", "us-east-1")
 # Empty keys leave boto3 its own chain (instance role, ~/.aws, AWS_* variables).
 S3_ACCESS_KEY_ID = env_str("ARTDAG_S3_ACCESS_KEY_ID", "")
@@ -485,25 +448,15 @@ PROXY_COUNT = env_int("ARTDAG_PROXY_COUNT", 0, minimum=0)
 # worker with no -Q takes all of them, in this order (upkeep and stills
 # before video: on Redis the order is kept, queue_order_strategy
 # "priority"), and the base queue too, for messages from before the split.
-from kombu import Queue  # noqa: E402 - the queues' declarations belong to this block
-
 CELERY_TASK_QUEUES = [Queue(f"{CELERY_TASK_DEFAULT_QUEUE}.{kind}")
                       for kind in ("upkeep", "stills", "video")] + [Queue(CELERY_TASK_DEFAULT_QUEUE)]
 CELERY_TASK_ROUTES = ("l1site.queues.route_task",)
-# Redis keeps one list per priority step (ten; 0 is served first): a high
-# run's messages go at 0, normal at 4, low at 8. The router gives every
-# message its priority (no task_default_priority: a task's default would
-# override the router's).
-if not CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS.update(
-        queue_order_strategy="priority", priority_steps=list(range(10)))
 # Fair share: the most runs of one user handed to the broker or rendering at
 # once; the rest wait in the database, in order of priority, and the next is
 # released when one finishes. So one user's backlog puts at most this many
 # renders ahead of another user's run.
 DISPATCH_PER_USER = env_int("ARTDAG_DISPATCH_PER_USER", 4, minimum=1)
 # Batches (POST /batches): the most runs one batch may ask for.
-INSTALLED_APPS += ["batches", "webhooks"]
 MAX_BATCH_RUNS = env_int("ARTDAG_MAX_BATCH_RUNS", 256, minimum=1)
 # Webhooks: callbacks when a user's run completes or fails, signed with the
 # webhook's secret. Private, loopback and link-local addresses are refused
@@ -514,21 +467,16 @@ WEBHOOK_TIMEOUT = env_int("ARTDAG_WEBHOOK_TIMEOUT", 10, minimum=1)
 WEBHOOK_MAX_ATTEMPTS = env_int("ARTDAG_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_BACKOFF = env_int("ARTDAG_WEBHOOK_BACKOFF", 10, minimum=1)  # seconds; doubles per retry
 WEBHOOK_MAX_PER_USER = env_int("ARTDAG_WEBHOOK_MAX_PER_USER", 20, minimum=1)
-# --- Live: run events as Server-Sent Events (GET /runs/{id}/events, GET /events),
-# previews of long renders, the drawn graph.
-INSTALLED_APPS.append("live")
+# --- Live: run events as Server-Sent Events, previews, the drawn graph.
 # Events and previews older than this are pruned (live.tasks.prune_events, hourly).
 LIVE_EVENT_KEEP_DAYS = env_int("ARTDAG_LIVE_KEEP_DAYS", 7, minimum=1)
 LIVE_TIMING_KEEP_DAYS = env_int("ARTDAG_LIVE_TIMING_KEEP_DAYS", 90, minimum=1)
 # Redis wakes the streams the moment an event is written; without it (the
 # embedded SQLite mode) each web process reads the table every LIVE_POLL_MS.
 # ARTDAG_LIVE_REDIS_URL=off polls even where the broker is Redis.
-LIVE_REDIS_URL = env_str("ARTDAG_LIVE_REDIS_URL", CELERY_BROKER_URL
-                         if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
-if LIVE_REDIS_URL == "off":
-    LIVE_REDIS_URL = ""
-if LIVE_REDIS_URL and not LIVE_REDIS_URL.startswith(("redis://", "rediss://")):
-    raise ImproperlyConfigured(f"ARTDAG_LIVE_REDIS_URL must be a redis:// URL, got {LIVE_REDIS_URL!r}")
+_live_redis_url = env_url("ARTDAG_LIVE_REDIS_URL", CELERY_BROKER_URL if _redis_broker else "",
+                          kind="redis", words=("off",))
+LIVE_REDIS_URL = "" if _live_redis_url == "off" else _live_redis_url
 LIVE_POLL_MS = env_int("ARTDAG_LIVE_POLL_MS", 250, minimum=20)
 # With Redis, the table is still read this often: a missed message costs no event.
 LIVE_SAFETY_POLL_MS = env_int("ARTDAG_LIVE_SAFETY_POLL_MS", 2000, minimum=100)
@@ -544,8 +492,6 @@ LIVE_STREAM_SECONDS = env_int("ARTDAG_LIVE_STREAM_SECONDS", 600, minimum=1)
 # The web server (scripts/web.sh): threads per process for the ordinary
 # (WSGI) views; the event streams cost none, they wait on the event loop.
 WEB_THREADS = env_int("ARTDAG_WEB_THREADS", 8, minimum=1)
-CELERY_BEAT_SCHEDULE["prune-live-events"] = {
-    "task": "live.tasks.prune_events", "schedule": 3600.0, "options": {"expires": 3600.0}}
 # --- Worker liveness (l1site.pool, l1site.health).
 # The prefork pool whose processes may be killed at any moment (OOM killer,
 # kill -9) without wedging the worker; `-P` on the command line overrides it.
