@@ -1,6 +1,7 @@
 """The admin an operator lands in: every list, search and detail page renders."""
 
 import json
+import re
 
 import pytest
 
@@ -29,13 +30,31 @@ def test_searching_runs_by_hash_prefix_finds_the_run(operator, a_run):
     assert a_run.id in page
 
 
-def test_detail_pages_render_read_only_hashes(operator, a_run):
-    for url in (f"/admin/runs/run/{a_run.id}/change/",
-                f"/admin/cache/cacheitem/{a_run.output_id}/change/",
-                f"/admin/runs/recipe/{a_run.recipe_id}/change/"):
-        response = operator.get(url)
-        assert response.status_code == 200, url
-        assert 'name="content_hash"' not in response.content.decode()
+def read_only_value(page: str, field: str) -> str | None:
+    """What the detail page shows, read-only, in the row of `field`: None
+    when the page has no such row or the row is an input."""
+    for row in page.split('<div class="form-row')[1:]:
+        if row.startswith(f' field-{field}"'):
+            match = re.search(r'<div class="readonly">(.*?)</div>', row, re.S)
+            return match.group(1).strip() if match else None
+    return None
+
+
+@pytest.mark.parametrize("page, field", [
+    ("run", "id"), ("run", "recipe_hash"), ("cacheitem", "content_hash"),
+    ("recipe", "definition_hash"),
+])
+def test_detail_pages_show_each_hash_read_only(operator, a_run, page, field):
+    # Each page's own hash fields: a run's id and its recipe's hash, an
+    # item's content hash, a recipe's definition hash.
+    obj, url = {"run": (a_run, f"/admin/runs/run/{a_run.id}/change/"),
+                "cacheitem": (a_run.output, f"/admin/cache/cacheitem/{a_run.output_id}/change/"),
+                "recipe": (a_run.recipe, f"/admin/runs/recipe/{a_run.recipe_id}/change/")}[page]
+    response = operator.get(url)
+    assert response.status_code == 200, url
+    shown = response.content.decode()
+    assert read_only_value(shown, field) == getattr(obj, field)
+    assert f'name="{field}"' not in shown
 
 
 def test_the_admin_needs_staff(client):
