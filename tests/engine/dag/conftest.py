@@ -1,8 +1,13 @@
+from pathlib import Path
+
 import pytest
 
-from engine.dag import execute
+from engine.dag import execute, plan
 from engine.dag.store import DirectoryStore
 from engine.limits import Limits
+
+# The recipes shipped with the engine (the README's examples).
+DEMO_RECIPES = Path(plan.__file__).parent / "recipes"
 
 
 @pytest.fixture
@@ -54,3 +59,10 @@ def media(upload):
         "silent": upload(sweep(seed=7, seconds=1.0, size=(80, 48))),
         "stills": [upload(still(sweep(seed=i, seconds=1, fps=1).first())) for i in range(3)],
     }
+
+
+@pytest.fixture
+def demo_recipe_paths() -> list[Path]:
+    """The demo recipe files. The tests that use them assert the list is not
+    empty: a moved folder or a renamed suffix must fail them, not pass them."""
+    return sorted(DEMO_RECIPES.glob("*.yaml"))

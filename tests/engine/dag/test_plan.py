@@ -1,7 +1,5 @@
 """Planning: each step's cache id, and what a change of one parameter re-renders."""
 
-from pathlib import Path
-
 import pytest
 
 from engine.canonical import hash_object
@@ -153,8 +151,9 @@ def test_a_rerun_with_one_param_changed_executes_only_the_changed_steps(store, c
     assert changed.executed == [p.step("left").cache_id, p.step("mix").cache_id]
 
 
-def test_the_demo_recipes_are_valid():
-    for path in sorted((Path(plan.__file__).parent / "recipes").glob("*.yaml")):
+def test_the_demo_recipes_are_valid(demo_recipe_paths):
+    assert demo_recipe_paths, "no demo recipes found"
+    for path in demo_recipe_paths:
         assert validate(path.read_text())["name"] == path.stem
 
 
