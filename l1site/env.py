@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+# user:password@ after the scheme's // (or at the start of a URL missing it).
+_PASSWORD = re.compile(r"(^|//)([^/@:]*):[^@/]*@")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 # URL families: the schemes accepted and how an error message names them.
@@ -36,11 +38,9 @@ def _either(words: tuple[str, ...] | list[str]) -> str:
 
 
 def _shown(url: str) -> str:
-    """The URL for an error message, its password masked: messages end up in logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return repr(url)
-    return repr(url.replace(f":{parts.password}@", ":***@", 1))
+    """The URL for an error message, its password masked (messages end up in
+    logs), even in a URL too malformed to parse."""
+    return repr(_PASSWORD.sub(r"\1\2:***@", url))
 
 
 def env_str(name: str, default: str) -> str:
