@@ -1,7 +1,9 @@
-"""GET /, the API docs, recipes and effects, and settings that fail loudly."""
+"""GET /, the API docs, recipes and effects, and settings that fail loudly
+(production ones included)."""
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 
@@ -37,6 +39,14 @@ def test_api_docs_and_schema_are_served_without_a_network(api):
     for path in ("/runs", "/runs/{run_id}", "/cache", "/cache/{content_hash}", "/cache/import",
                  "/assets", "/recipes"):
         assert path in paths
+
+
+def test_the_api_docs_page_has_no_inline_script_or_style_the_policy_would_block(client):
+    page = client.get("/docs").content.decode()
+    assert "<script>" not in page.replace(" ", "") and "<style" not in page
+    assert "/static/l1site/api-docs.css" in page
+    assert client.get("/docs?script").status_code == 200
+    assert client.get("/static/l1site/api-docs.css").status_code == 200
 
 
 def test_the_openapi_schema_validates_without_warnings(capsys):
@@ -83,3 +93,32 @@ def test_dog_and_identity_exist_right_after_migrations():
     from runs.models import Recipe
 
     assert {"dog", "identity"} <= set(Recipe.objects.values_list("name", flat=True))
+
+
+def production_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARTDAG_", "DJANGO_"))}
+    env.update(ARTDAG_PRODUCTION="true", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+               ALLOWED_HOSTS="l1.example.org", ARTDAG_HTTPS="true",
+               ARTDAG_DATA_DIR=os.environ.get("ARTDAG_DATA_DIR", "/tmp"))
+    env.update(extra)
+    return env
+
+
+def manage(env: dict, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "manage.py", *argv], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_check_deploy_passes_with_the_documented_production_environment():
+    done = manage(production_env(), "check", "--deploy", "--fail-level", "WARNING")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY must be set"),
+    ({"ARTDAG_DEBUG": "true"}, "ARTDAG_DEBUG must be off"),
+    ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must name"),
+])
+def test_production_settings_refuse_to_start_without_a_secret_key_or_with_debug(override, message):
+    done = manage(production_env(**override), "check")
+    assert done.returncode != 0 and message in done.stderr

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from engine.dag import synth
-from runs import steps
+from runs import services, steps
 from runs.models import Recipe, RecipeVersion, Run, Step
 from tests.helpers import upload
 
@@ -201,3 +201,13 @@ dag:
                            format="json")
     assert body.status_code == 200, body.json()
     assert body.json()["steps"][0]["cache_id"] == demo["cat"]
+
+
+def test_a_recipe_over_the_size_limit_is_refused(db, settings):
+    settings.MAX_RECIPE_BYTES = 256
+    from runs.builtin import effect_chain
+    from runs.graphs import recipe_post
+
+    with pytest.raises(services.DomainError, match="the limit is 256") as refused:
+        recipe_post(effect_chain("huge", [("invert", {})] * 40))
+    assert refused.value.status_code == 413

@@ -3,6 +3,7 @@
 import pytest
 
 from cache.models import CacheItem
+from runs import steps
 from runs.models import Run
 from tests import images, media_samples
 from tests.helpers import cache_files, upload
@@ -73,6 +74,38 @@ def test_an_input_over_the_pixels_per_frame_limit_is_refused_by_its_header(artis
     assert f"input 'image' ({picture})" in error["message"]
     assert "48x32 = 1536 pixels; the limit is 1535 pixels per frame" in error["message"]
     assert Run.objects.count() == 0
+
+
+def test_an_input_with_frames_over_the_pixel_limit_is_refused_with_413(artist_api, settings):
+    digest = upload(artist_api, images.animated_gif(frames=4), "anim.gif")
+    settings.MAX_FRAME_PIXELS = 32 * 24 - 1
+    from runs.demo import seed_builtin_recipes
+
+    seed_builtin_recipes()
+    response = artist_api.post("/runs", {"recipe": "invert", "inputs": [digest]}, format="json")
+    assert response.status_code == 413
+    assert "the limit is 767 pixels per frame" in response.json()["error"]["message"]
+    assert Run.objects.count() == 0
+
+
+def test_a_user_over_the_active_run_limit_gets_429_until_runs_finish(
+        artist_api, demo, settings, django_capture_on_commit_callbacks):
+    settings.MAX_ACTIVE_RUNS_PER_USER = 2
+    with django_capture_on_commit_callbacks():
+        first = artist_api.post("/runs", {"recipe": "invert", "inputs": ["cat"]}, format="json")
+        artist_api.post("/runs", {"recipe": "dog", "inputs": ["cat"]}, format="json")
+        refused = artist_api.post("/runs", {"recipe": "sepia-print", "inputs": ["cat"]},
+                                  format="json")
+        again = artist_api.post("/runs", {"recipe": "invert", "inputs": ["cat"]}, format="json")
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_active_runs"
+    assert "2 runs pending or running" in refused.json()["error"]["message"]
+    assert again.status_code == 200  # asking for a run you already have is not a new one
+    assert Run.objects.count() == 2
+    steps.schedule(first.json()["run_id"], task_id=first.json()["task_id"])
+    with django_capture_on_commit_callbacks():
+        assert artist_api.post("/runs", {"recipe": "sepia-print", "inputs": ["cat"]},
+                               format="json").status_code == 201
 
 
 def test_an_input_longer_than_the_duration_limit_is_refused_by_its_header(artist_api, demo,
