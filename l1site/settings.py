@@ -211,6 +211,7 @@ if CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TI
 # --- Celery: Redis in production and tests; a filesystem queue by default so a
 # real worker process still takes work from a real queue with no server.
 # (The folders are created at start-up by cache.apps, not here: settings stay free of side effects.)
+# CELERY_BROKER_URL, else REDIS_URL, else the filesystem queue.
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", env_url("REDIS_URL", "filesystem://localhost/",
                                                          kind="broker"), kind="broker")
 _filesystem_broker = CELERY_BROKER_URL.startswith("filesystem://")
