@@ -54,7 +54,7 @@ def test_hostile_asset_requests_get_a_json_4xx(artist_api, body):
     "/runs?status=%00", "/runs?recipe=%00", "/cache?media_type=%00", "/cache?origin=%00",
     "/assets/%00", "/recipes/%00", "/runs/%00", "/cache/%00", "/cache?cursor=garbage",
     "/runs?cursor=%ff%fe", "/runs?limit=-1", "/runs?limit=abc", "/cache/import",
-    # Forged cursors (base64 of p=not-a-date, of p=cat%00): more in tests/fuzz/test_opaque_values.py
+    # Forged cursors (base64 of p=not-a-date, of p=cat%00): more in tests/hostile/test_opaque_values.py
     "/runs?cursor=cD1ub3QtYS1kYXRl", "/cache?cursor=cD1ub3QtYS1kYXRl", "/assets?cursor=cD1jYXQlMDA%3D",
 ])
 def test_hostile_reads_never_fail_with_a_500(api, path):
