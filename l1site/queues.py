@@ -43,7 +43,7 @@ def message_priority(priority: int) -> int:
     return priority * STEP
 
 
-def _base() -> str:
+def queue_base() -> str:
     # Read when routing, not at import: a process may be pointed at another
     # base queue after settings load (the test suite's session queue).
     from l1site.celery import app
@@ -92,14 +92,16 @@ _BY_ARGUMENT = {
 def route_task(name, args, kwargs, options, task=None, **kw):
     """settings.CELERY_TASK_ROUTES. A queue or priority given to apply_async
     wins over what this returns (ARTDAG_THUMB_QUEUE, L2_PUBLISH_QUEUE)."""
+    if options.get("queue") and options.get("priority") is not None:
+        return None  # routed by the caller, who read the run (runs.dispatch): no lookup
     if name in UPKEEP_TASKS:
-        return {"queue": queue_name(_base(), UPKEEP), "priority": message_priority(1)}
+        return {"queue": queue_name(queue_base(), UPKEEP), "priority": message_priority(1)}
     finder = _BY_ARGUMENT.get(name)
     if finder is None:
         # Anything else: the base queue, at normal priority (a message with
         # none would be served before every run on Redis).
-        return {"queue": _base(), "priority": message_priority(1)}
+        return {"queue": queue_base(), "priority": message_priority(1)}
     first = (args or [None])[0] if not kwargs else next(iter(kwargs.values()), None)
     found = finder(first) if first is not None else None
     lane, priority = found or (STILLS, message_priority(1))
-    return {"queue": queue_name(_base(), lane), "priority": priority}
+    return {"queue": queue_name(queue_base(), lane), "priority": priority}

@@ -4,7 +4,11 @@ written enough frames, from its own pace."""
 
 from __future__ import annotations
 
+import math
 import statistics
+import threading
+import time
+from dataclasses import dataclass
 
 from cache.models import CacheItem
 
@@ -37,12 +41,56 @@ def input_size(inputs: list[dict]) -> int:
     return max(size, 1)
 
 
+@dataclass
+class _Seen:
+    """The latest timings of one kind near one size, as this process knows them."""
+    size: int
+    read_at: float
+    seconds: list[float]
+
+
+_typical: dict[tuple[str, int], _Seen] = {}
+_typical_lock = threading.Lock()
+TYPICAL_FOR = 30.0  # seconds a process reuses what it read for runs of about the same size
+
+
+def _key(step_kind: str, size: int) -> tuple[str, int]:
+    return step_kind, round(math.log2(max(size, 1)) * 2)  # half powers of two
+
+
 def typical(step_kind: str, size: int) -> float | None:
-    """The median seconds of the latest steps of this kind at a similar size."""
+    """The median seconds of the latest steps of this kind at a similar size.
+    A worker rendering a stream of small runs asks this once a run: what it
+    read for a kind at about this size is kept for TYPICAL_FOR, with its own
+    timings added as it records them, so a run's bookkeeping is no query."""
+    key, now = _key(step_kind, size), time.monotonic()
+    with _typical_lock:
+        seen = _typical.get(key)
+        if seen is not None and now - seen.read_at < TYPICAL_FOR:
+            return statistics.median(seen.seconds) if seen.seconds else None
     seconds = list(StepTiming.objects.filter(
         kind=step_kind, size__gte=int(size / SIMILAR), size__lte=int(size * SIMILAR))
         .order_by("-created_at").values_list("seconds", flat=True)[:HISTORY])
+    with _typical_lock:
+        if len(_typical) > 1024:
+            _typical.clear()
+        _typical[key] = _Seen(size, now, seconds)
     return statistics.median(seconds) if seconds else None
+
+
+def record(step_kind: str, size: int, frames: int, seconds: float) -> None:
+    """A step's timing, for later estimates: this process's next estimates
+    count it at once, other processes' once their TYPICAL_FOR is up."""
+    StepTiming.objects.create(kind=step_kind, size=size, frames=frames, seconds=seconds)
+    with _typical_lock:
+        for (kind_, _), seen in _typical.items():
+            if kind_ == step_kind and seen.size / SIMILAR <= size <= seen.size * SIMILAR:
+                seen.seconds = [seconds, *seen.seconds][:HISTORY]
+
+
+def forget() -> None:
+    with _typical_lock:
+        _typical.clear()
 
 
 def remaining(live, now: float) -> float | None:

@@ -12,6 +12,11 @@ def on_state(sender, *, run_id, state, fields, **kwargs):
     services.state_changed(run_id, state, fields)
 
 
+@receiver(events.render_started)
+def on_render(sender, *, run, **kwargs):
+    services.render_started(run)
+
+
 @receiver(events.step_changed)
 def on_step(sender, *, run_id, cache_id, node, type, config, state, error="", **kwargs):
     services.step_changed(run_id, cache_id, node, type, config, state, error)

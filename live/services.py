@@ -84,7 +84,43 @@ def _owner(run_id: str) -> int | None:
     return _owners[run_id]
 
 
+def _remember(run_id: str, found: _Live) -> _Live:
+    with _lock:
+        if len(_runs) >= _KEEP:
+            oldest = min(_runs, key=lambda k: _runs[k].touched)
+            del _runs[oldest]
+        _runs[run_id] = found
+    return found
+
+
+def _facts(run_id: str, *, owner_id, recipe: str, plan: dict, inputs, done: set[str],
+           nodes: dict[str, str] | None = None) -> _Live:
+    steps = plan["steps"]
+    return _Live(owner_id=owner_id, recipe=recipe, size=eta.input_size(inputs),
+                 nodes=nodes or {s["cache_id"]: s["node"] for s in steps},
+                 kinds={s["node"]: eta.kind(s["type"], s.get("config")) for s in steps},
+                 done=done)
+
+
+def render_started(run: Run) -> None:
+    """A worker claimed an inline run: what its events need comes from the
+    row the claim read. Its sources are done; so is any step another run
+    rendered first, which only then takes a read (the claim counted them)."""
+    steps = run.plan["steps"]
+    sources = {s["node"] for s in steps if s["type"] == "SOURCE" and not s["inputs"]}
+    done = sources if getattr(run, "steps_done", None) == len(sources) else _done_nodes(run.id)
+    _remember(run.id, _facts(run.id, owner_id=run.owner_id, recipe=run.recipe_name,
+                             plan=run.plan, inputs=run.inputs, done=done))
+
+
+def _done_nodes(run_id: str) -> set[str]:
+    return set(RunStep.objects.filter(run_id=run_id, step__status=Step.Status.DONE)
+               .values_list("node", flat=True))
+
+
 def _live(run_id: str) -> _Live | None:
+    """This process's facts of a run, read once (a spread run's step, or a
+    run whose render started in another process)."""
     with _lock:
         found = _runs.get(run_id)
     if found is not None:
@@ -93,23 +129,10 @@ def _live(run_id: str) -> _Live | None:
     run = Run.objects.filter(pk=run_id).values("owner_id", "recipe_name", "plan", "inputs").first()
     if run is None or not run["plan"]:
         return None
-    steps = run["plan"]["steps"]
-    nodes = {}
-    for row in RunStep.objects.filter(run_id=run_id).values("node", "step_id"):
-        nodes[row["step_id"]] = row["node"]
-    done = set(RunStep.objects.filter(run_id=run_id, step__status=Step.Status.DONE)
-               .values_list("node", flat=True))
-    found = _Live(owner_id=run["owner_id"], recipe=run["recipe_name"],
-                  size=eta.input_size(run["inputs"]), nodes=nodes or
-                  {s["cache_id"]: s["node"] for s in steps},
-                  kinds={s["node"]: eta.kind(s["type"], s.get("config")) for s in steps},
-                  done=done)
-    with _lock:
-        if len(_runs) >= _KEEP:
-            oldest = min(_runs, key=lambda k: _runs[k].touched)
-            del _runs[oldest]
-        _runs[run_id] = found
-    return found
+    nodes = dict(RunStep.objects.filter(run_id=run_id).values_list("step_id", "node"))
+    return _remember(run_id, _facts(run_id, owner_id=run["owner_id"], recipe=run["recipe_name"],
+                                    plan=run["plan"], inputs=run["inputs"],
+                                    done=_done_nodes(run_id), nodes=nodes))
 
 
 def _runs_of(run_id: str | None, cache_id: str) -> list[str]:
@@ -135,7 +158,9 @@ def _progress_data(run_id: str, live: _Live) -> dict:
 # --- receivers' work ---------------------------------------------------------
 
 def state_changed(run_id: str, state: str, fields: dict) -> None:
-    if state not in STATES:
+    if state not in STATES or (state == Run.Status.PENDING and "queue" in fields):
+        # A pending run's message reaching the broker (or not) is the log's
+        # news, not a change a stream shows: the run was pending already.
         return
     data = {"status": state}
     for key in ("reason", "output", "attempt", "by"):
@@ -164,9 +189,8 @@ def step_changed(run_id: str | None, cache_id: str, node: str, type: str, config
             if begun is not None and not timed:
                 # Once per render, however many runs share the step.
                 timed = True
-                StepTiming.objects.create(
-                    kind=live.kinds.get(name, eta.kind(type, config)), size=live.size,
-                    frames=live.frames.get(name, (1, 1))[0] or 1, seconds=round(now - begun, 4))
+                eta.record(live.kinds.get(name, eta.kind(type, config)), live.size,
+                           live.frames.get(name, (1, 1))[0] or 1, round(now - begun, 4))
         else:
             live.started.pop(name, None)
         data = {"node": name, "type": type, "status": state,

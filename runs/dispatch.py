@@ -24,11 +24,14 @@ own work, the ``render`` command) are not held back.
 from __future__ import annotations
 
 import logging
+import operator
+from functools import reduce
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from l1site.dbclock import Now
@@ -56,20 +59,21 @@ def waiting_order():
     return [F("promoted_at").desc(nulls_last=True), "priority", "created_at", "id"]
 
 
-def _send(run_id: str, task_id: str) -> None:
+def _send(run_id: str, task_id: str, lane: str, priority: int) -> None:
     from .recovery import run_queue  # recovery imports the sweep's helpers from here
 
-    if not run_queue(run_id, task_id):
+    if not run_queue(run_id, task_id, route=(lane, priority), queued=True):
         # The broker is away: not queued after all, so a later release or
         # the sweep hands it out again.
         Run.objects.filter(pk=run_id, task_id=task_id, status=Run.Status.PENDING).update(
             queued_at=None)
 
 
-def release(owner_id: int, *, send: bool = True) -> list[tuple[str, str]]:
+def release(owner_id: int, *, send: bool = True) -> list[tuple[str, str, str, int]]:
     """Hand the owner's next waiting runs to the broker, up to the limit.
-    Returns their (id, task id); the messages are sent when the transaction
-    commits (``send=False``: the caller sends them, after its commit)."""
+    Returns their (id, task id, lane, priority); the messages are sent when
+    the transaction commits (``send=False``: the caller sends them, after its
+    commit)."""
     with transaction.atomic():
         # The lock that serializes one owner's releases (not other owners').
         if not get_user_model().objects.select_for_update(no_key=True).filter(pk=owner_id).exists():
@@ -79,13 +83,15 @@ def release(owner_id: int, *, send: bool = True) -> list[tuple[str, str]]:
         busy = dict(mine.filter(Q(status=Run.Status.RUNNING)
                                 | Q(status=Run.Status.PENDING, queued_at__isnull=False))
                     .order_by().values_list("lane").annotate(n=Count("id")))
-        picked = []
-        for lane in Run.Lane.values:
-            room = settings.DISPATCH_PER_USER - busy.get(lane, 0)
-            if room > 0:
-                picked += mine.filter(status=Run.Status.PENDING, queued_at__isnull=True,
-                                      lane=lane).order_by(*waiting_order()).values_list(
-                    "id", "task_id")[:room]
+        room = {lane: settings.DISPATCH_PER_USER - busy.get(lane, 0) for lane in Run.Lane.values}
+        wanted = [Q(lane=lane, place__lte=n) for lane, n in room.items() if n > 0]
+        if not wanted:
+            return []
+        # Every lane's next runs in one read: their places in line, per lane.
+        picked = list(mine.filter(status=Run.Status.PENDING, queued_at__isnull=True).annotate(
+            place=Window(RowNumber(), partition_by=F("lane"), order_by=waiting_order()))
+            .filter(reduce(operator.or_, wanted)).order_by("place")
+            .values_list("id", "task_id", "lane", "priority"))
         if not picked:
             return []
         # By the database's clock, which the sweep's "never claimed" pass compares.
@@ -96,9 +102,9 @@ def release(owner_id: int, *, send: bool = True) -> list[tuple[str, str]]:
     return picked
 
 
-def send_all(picked: list[tuple[str, str]]) -> None:
-    for run_id, task_id in picked:
-        _send(run_id, task_id)
+def send_all(picked: list[tuple[str, str, str, int]]) -> None:
+    for run_id, task_id, lane, priority in picked:
+        _send(run_id, task_id, lane, priority)
 
 
 def release_waiting(limit: int) -> int:

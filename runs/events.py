@@ -35,6 +35,7 @@ def run_event(run_id: str, state: str, *, level: int = logging.INFO, **fields) -
 from django.dispatch import Signal  # noqa: E402
 
 state_changed = Signal()   # run_id, state, fields
+render_started = Signal()  # run: the claimed Run row (plan, inputs, owner_id, steps_done)
 step_changed = Signal()    # run_id (None: every run using the step), cache_id, node, type, kind, state, error
 frames_rendered = Signal()  # run_id, cache_id, node, done, total
 frame_sampled = Signal()    # run_id, cache_id, node, frame (an engine.dag Frame, for previews)
@@ -45,6 +46,12 @@ def _announce(signal: Signal, **kwargs) -> None:
         if isinstance(result, Exception):
             log.warning("live listener %s failed: %r", getattr(receiver, "__name__", receiver),
                         result, exc_info=result)
+
+
+def render_event(run) -> None:
+    """A worker claimed an inline run and starts rendering it: the listeners
+    learn its plan and owner from the row the claim read, not a query."""
+    _announce(render_started, run=run)
 
 
 def step_event(run_id: str | None, step, state: str, *, error: str = "") -> None:

@@ -21,28 +21,34 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
-# sender=Run, run_id=..., status=... (completed, failed or cancelled).
+# sender=Run, run_id=..., status=... (completed, failed or cancelled), owner_id=... (or None).
 finished = django.dispatch.Signal()
 
 
-def _after_commit(run_id: str, status: str, release: bool) -> None:
+def _after_commit(run_id: str, status: str, release: bool, owner_id: int | None) -> None:
     from . import dispatch
     from .models import Run
 
-    owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first() \
-        if release else None
-    if owner_id is not None:
+    if owner_id is OWNER_UNKNOWN:
+        owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first()
+    if release and owner_id is not None:
         try:
             dispatch.release(owner_id)
         except Exception:  # noqa: BLE001 - the sweep releases it; the signal must still go
             log.exception("releasing the next run after %s failed", run_id)
-    for receiver, result in finished.send_robust(sender=Run, run_id=run_id, status=status):
+    for receiver, result in finished.send_robust(sender=Run, run_id=run_id, status=status,
+                                                   owner_id=owner_id):
         if isinstance(result, Exception):
             log.error("run_finished receiver %s failed for run %s: %r", receiver, run_id, result)
 
 
-def run_finished(run_id: str, status: str, *, release: bool = True) -> None:
+# run_finished's owner_id when the caller has not read it (None means nobody's).
+OWNER_UNKNOWN = object()
+
+
+def run_finished(run_id: str, status: str, *, release: bool = True, owner_id=OWNER_UNKNOWN) -> None:
     """Call where a run was just moved to a final state (in or out of a
     transaction). ``release=False`` when the owner has nothing left waiting
-    (every pending run of theirs was just cancelled)."""
-    transaction.on_commit(lambda: _after_commit(run_id, status, release), robust=True)
+    (every pending run of theirs was just cancelled); ``owner_id`` when the
+    caller has the row at hand (None: nobody's), which saves reading it."""
+    transaction.on_commit(lambda: _after_commit(run_id, status, release, owner_id), robust=True)

@@ -47,10 +47,10 @@ from provenance.services import sign
 
 from . import identity
 from .context import CacheStore, context
-from .events import run_event, step_event
+from .events import render_event, run_event, step_event
 from .graphs import stored_plan
 from .heartbeat import beating
-from .lifecycle import run_finished
+from .lifecycle import OWNER_UNKNOWN, run_finished
 from .models import Run, RunStep, Step
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,11 @@ def _with_db_retry(action, *, tries: int = 8):
 
 # --- the run: scheduling, completing, failing --------------------------------
 
-def _finish(run_id: str, status: str, *, task_id: str | None = None, **fields) -> bool:
+def _finish(run_id: str, status: str, *, task_id: str | None = None, owner_id=OWNER_UNKNOWN,
+            **fields) -> bool:
     """Record the end of a run if it is still unfinished (and, for an inline
     run, still held by this task: one cancelled or re-queued meanwhile is
-    left alone)."""
+    left alone). ``owner_id``: the run's, when the caller has the row."""
     runs = Run.objects.filter(pk=run_id, status__in=[Run.Status.PENDING, Run.Status.RUNNING])
     if task_id is not None:
         runs = runs.filter(status=Run.Status.RUNNING, task_id=task_id)
@@ -114,7 +115,7 @@ def _finish(run_id: str, status: str, *, task_id: str | None = None, **fields) -
     if finished and status == Run.Status.FAILED:
         run_event(run_id, "failed", task=task_id or "-", reason=fields.get("error", "")[:300])
     if finished:
-        run_finished(run_id, status)
+        run_finished(run_id, status, owner_id=owner_id)
     return finished
 
 
@@ -211,12 +212,13 @@ def schedule(run_id: str, *, task_id: str = "") -> None:
 
 
 def _render_inline(run: Run, task_id: str) -> None:
+    render_event(run)
     run_event(run.id, "running", task=task_id, attempt=run.attempts, inline=1)
     if run.attempts > settings.MAX_RENDER_ATTEMPTS:
         # Each earlier delivery died with its worker (the message came back
         # through reject_on_worker_lost): an input that kills workers must not
         # loop forever.
-        _finish(run.id, Run.Status.FAILED, task_id=task_id, error=(
+        _finish(run.id, Run.Status.FAILED, owner_id=run.owner_id, task_id=task_id, error=(
             f"gave up after {settings.MAX_RENDER_ATTEMPTS} attempts: the worker rendering "
             "this run stopped each time (out of memory, or killed)"))
         return
@@ -226,7 +228,7 @@ def _render_inline(run: Run, task_id: str) -> None:
         raise  # the database went away for longer than the retries: the task retries
     except Exception as exc:  # noqa: BLE001 - record it on the run, never leave it running
         log.exception("inline render of run %s failed", run.id)
-        _finish(run.id, Run.Status.FAILED, task_id=task_id,
+        _finish(run.id, Run.Status.FAILED, owner_id=run.owner_id, task_id=task_id,
                 error=f"internal error while rendering: {type(exc).__name__}: {exc}"[:4000])
 
 
@@ -262,8 +264,8 @@ def _render_claimed(run: Run, task_id: str) -> None:
     def write() -> bool:
         with transaction.atomic():
             store.flush()
-            return _finish(run.id, Run.Status.COMPLETED, task_id=task_id, output_id=first,
-                           outputs=outputs, error="", provenance=record)
+            return _finish(run.id, Run.Status.COMPLETED, owner_id=run.owner_id, task_id=task_id,
+                           output_id=first, outputs=outputs, error="", provenance=record)
 
     # The files are stored once; only the database writes are retried.
     if _with_db_retry(write):
@@ -293,7 +295,8 @@ def _run_inline_step(run: Run, task_id: str, step: planning.Step, ctx: execute.C
                 Step.objects.filter(pk=step.cache_id).exclude(status=Step.Status.DONE).update(
                     status=Step.Status.FAILED, error=message[:4000], finished_at=timezone.now(),
                     attempts=F("attempts") + 1)
-                _finish(run.id, Run.Status.FAILED, task_id=task_id, error=reason[:4000])
+                _finish(run.id, Run.Status.FAILED, owner_id=run.owner_id, task_id=task_id,
+                        error=reason[:4000])
 
         _with_db_retry(write)
         step_event(run.id, step, "failed", error=message)
@@ -311,7 +314,7 @@ def _schedule_spread(run: Run) -> None:
     failed = [(node, step) for node, step in rows.items() if step.status == Step.Status.FAILED]
     if failed:
         node, step = sorted(failed)[0]
-        _finish(run.id, Run.Status.FAILED,
+        _finish(run.id, Run.Status.FAILED, owner_id=run.owner_id,
                 error=f"step '{node}' ({step.type}) failed: {step.error}")
         return
     if Run.objects.filter(pk=run.id, status=Run.Status.PENDING).update(
@@ -336,8 +339,8 @@ def _schedule_spread(run: Run) -> None:
     owner = run.owner.username if run.owner else None
     record = sign(_provenance(run, outputs, steps, owner))
     first = outputs.get("output") or next(iter(outputs.values()))
-    if _finish(run.id, Run.Status.COMPLETED, output_id=first, outputs=outputs, error="",
-               provenance=record):
+    if _finish(run.id, Run.Status.COMPLETED, owner_id=run.owner_id, output_id=first,
+               outputs=outputs, error="", provenance=record):
         run_event(run.id, "completed", output=first)
 
 

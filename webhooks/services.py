@@ -71,17 +71,19 @@ def event_payload(run: Run, event: str, delivery_id) -> dict:
     }
 
 
-def on_run_finished(sender, run_id: str, status: str, **kwargs) -> None:
-    """runs.lifecycle.finished: after the run's end is committed."""
+def on_run_finished(sender, run_id: str, status: str, owner_id: int | None = None,
+                    **kwargs) -> None:
+    """runs.lifecycle.finished: after the run's end is committed. Most owners
+    have no webhook: that is one indexed read, and the run is read only then."""
     event = {Run.Status.COMPLETED: "run.completed", Run.Status.FAILED: "run.failed"}.get(status)
-    if event is None:
+    if event is None or owner_id is None:
         return
-    run = Run.objects.select_related("owner").filter(pk=run_id).first()
-    if run is None or run.owner_id is None:
-        return
-    hooks = [h for h in Webhook.objects.filter(owner_id=run.owner_id, active=True)
+    hooks = [h for h in Webhook.objects.filter(owner_id=owner_id, active=True)
              if event in h.events]
     if not hooks:
+        return
+    run = Run.objects.select_related("owner").filter(pk=run_id).first()
+    if run is None:
         return
     from .tasks import deliver_webhook
 

@@ -150,7 +150,7 @@ def test_a_delivery_is_signed_so_the_receiver_can_check_it_and_refuse_a_replay(
     hook = services.webhook_create(owner=user, url=target.url)
     target.secret = hook.secret
     run = finished_run(user, demo)
-    services.on_run_finished(Run, run_id=run.pk, status="failed")
+    services.on_run_finished(Run, run_id=run.pk, status="failed", owner_id=run.owner_id)
     row = Delivery.objects.get(webhook=hook)
     assert services.delivery_attempt(row.pk) is None
 
@@ -183,7 +183,8 @@ def test_an_address_that_turned_private_after_registration_is_refused_at_deliver
     target = receiver()
     hook = services.webhook_create(owner=user, url=target.url)
     settings.WEBHOOK_ALLOW_PRIVATE = False
-    services.on_run_finished(Run, run_id=finished_run(user, demo).pk, status="failed")
+    services.on_run_finished(Run, run_id=finished_run(user, demo).pk, status="failed",
+                             owner_id=user.pk)
     row = Delivery.objects.get(webhook=hook)
     assert services.delivery_attempt(row.pk) is None  # no retry: refused
     row.refresh_from_db()
@@ -200,7 +201,8 @@ def test_a_failed_delivery_is_retried_with_backoff_until_the_attempts_run_out(
     target = receiver(fail_first=99)
     hook = services.webhook_create(owner=user, url=target.url)
     target.secret = hook.secret
-    services.on_run_finished(Run, run_id=finished_run(user, demo).pk, status="failed")
+    services.on_run_finished(Run, run_id=finished_run(user, demo).pk, status="failed",
+                             owner_id=user.pk)
     row = Delivery.objects.get(webhook=hook)
     assert [services.delivery_attempt(row.pk) for _ in range(3)] == [10, 20, None]
     row.refresh_from_db()
@@ -219,10 +221,10 @@ def test_only_the_events_asked_for_and_only_the_owners_webhooks_are_sent(user, d
                                              events=["run.completed"])
     services.webhook_create(owner=UserFactory(username="someone"), url="http://127.0.0.1:9/b")
     run = finished_run(user, demo)
-    services.on_run_finished(Run, run_id=run.pk, status="failed")
-    services.on_run_finished(Run, run_id=run.pk, status="cancelled")
+    services.on_run_finished(Run, run_id=run.pk, status="failed", owner_id=run.owner_id)
+    services.on_run_finished(Run, run_id=run.pk, status="cancelled", owner_id=run.owner_id)
     assert not Delivery.objects.exists()
-    services.on_run_finished(Run, run_id=run.pk, status="completed")
+    services.on_run_finished(Run, run_id=run.pk, status="completed", owner_id=run.owner_id)
     assert list(Delivery.objects.values_list("webhook_id", flat=True)) == [completed_only.pk]
 
 
