@@ -149,8 +149,7 @@ def staff(db):
 
 @pytest.fixture
 def operator(db):
-    """A browser logged in to the admin as a superuser. (tests/accounts/ has an
-    `operator` of its own: the staff user its login tests type the password of.)"""
+    """A browser logged in to the admin as a superuser."""
     from django.test import Client
 
     client = Client()

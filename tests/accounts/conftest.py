@@ -34,11 +34,6 @@ def stranger(db):
     return UserFactory(username="stranger")
 
 
-@pytest.fixture
-def operator(db):
-    return UserFactory(username="operator", is_staff=True)
-
-
 def page_login(client: Client, username: str, password: str, address: str = ADDRESS):
     return client.post("/login", {"username": username, "password": password, "next": "/"},
                        REMOTE_ADDR=address, HTTP_ACCEPT="text/html")

@@ -115,7 +115,7 @@ def test_tries_while_locked_do_not_stretch_the_cool_off(painter):
     assert attempt.attempt_time == before and attempt.failures_since_start == 5
 
 
-def test_the_admin_login_is_locked_too_and_says_so(operator):
+def test_the_admin_login_is_locked_too_and_says_so(staff):
     for n in range(4):
         assert admin_login(Client(), "operator", f"guess {n}").status_code == 200
     locked = admin_login(Client(), "operator", "guess 4")
@@ -191,17 +191,17 @@ def test_behind_a_proxy_the_address_it_saw_is_counted_not_one_the_client_claims(
                          HTTP_X_FORWARDED_FOR=OTHER_ADDRESS).status_code == 302
 
 
-def test_staff_list_lock_outs_in_the_admin_and_lift_one(painter, operator):
+def test_staff_list_lock_outs_in_the_admin_and_lift_one(painter, staff):
     fail(5)
     fail(2, username="stranger", address=OTHER_ADDRESS)
-    staff = Client()
-    staff.force_login(operator)  # staff, not superuser, no model permissions granted
-    listing = staff.get("/admin/axes/accessattempt/")
+    browser = Client()
+    browser.force_login(staff)  # staff, not superuser, no model permissions granted
+    listing = browser.get("/admin/axes/accessattempt/")
     assert listing.status_code == 200
     page = listing.content.decode()
     assert "painter" in page and ADDRESS in page and "not locked" in page  # stranger's row
     painter_row = AccessAttempt.objects.get(username="painter")
-    lifted = staff.post("/admin/axes/accessattempt/", {
+    lifted = browser.post("/admin/axes/accessattempt/", {
         "action": "lift_selected", "_selected_action": [painter_row.pk]})
     assert lifted.status_code == 302
     assert not AccessAttempt.objects.filter(username="painter").exists()
@@ -209,14 +209,14 @@ def test_staff_list_lock_outs_in_the_admin_and_lift_one(painter, operator):
     assert page_login(Client(), "painter", PASSWORD).status_code == 302
 
 
-def test_staff_lift_an_address_locked_for_every_username(painter, operator):
+def test_staff_lift_an_address_locked_for_every_username(painter, staff):
     for name in ("alice", "bob", "carol", "dave", "erin"):
         fail(1, username=name)
-    staff = Client()
-    staff.force_login(operator)
+    browser = Client()
+    browser.force_login(staff)
     row = AccessAttempt.objects.get(username="alice")
-    staff.post("/admin/axes/accessattempt/", {"action": "lift_addresses",
-                                              "_selected_action": [row.pk]})
+    browser.post("/admin/axes/accessattempt/", {"action": "lift_addresses",
+                                                "_selected_action": [row.pk]})
     assert AccessAttempt.objects.count() == 0
     assert page_login(Client(), "painter", PASSWORD).status_code == 302
 

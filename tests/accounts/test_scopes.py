@@ -67,8 +67,8 @@ def test_a_read_token_reads_a_private_server_where_anonymous_cannot(demo, painte
 
 
 def test_a_render_token_submits_uploads_cancels_and_names_but_does_no_admin_work(
-        demo, operator, token_client, django_capture_on_commit_callbacks):
-    renderer = token_client(operator, "render")  # staff, yet the token holds only render
+        demo, staff, token_client, django_capture_on_commit_callbacks):
+    renderer = token_client(staff, "render")  # staff, yet the token holds only render
     uploaded = post_file(renderer, images.png(11, 7, seed=5))
     assert uploaded.status_code == 201
     content_hash = uploaded.json()["content_hash"]
