@@ -148,6 +148,18 @@ def staff(db):
 
 
 @pytest.fixture
+def unreachable_broker():
+    """This process's Celery app pointed at a port nothing listens on (port
+    1) for the length of the test, then back at the session's Redis."""
+    from l1site.celery import app
+
+    reachable = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    yield
+    app.conf.broker_url = reachable
+
+
+@pytest.fixture
 def operator(db):
     """A browser logged in to the admin as a superuser."""
     from django.test import Client
