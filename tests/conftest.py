@@ -148,6 +148,15 @@ def staff(db):
 
 
 @pytest.fixture
+def fast_password_hashing(settings):
+    """A cheap password hasher, for tests that make users by the dozen or
+    check many logins in this process: the production hasher's cost (about a
+    second a password on a busy machine) buys them nothing. Servers and
+    workers the tests start keep the real one."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def unreachable_broker():
     """This process's Celery app pointed at a port nothing listens on (port
     1) for the length of the test, then back at the session's Redis."""

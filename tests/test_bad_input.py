@@ -37,10 +37,9 @@ def snapshot() -> dict:
 
 
 @pytest.fixture
-def ctx(demo, settings, tmp_path, django_capture_on_commit_callbacks):
+def ctx(demo, settings, tmp_path, django_capture_on_commit_callbacks,
+        fast_password_hashing):  # 80 cases x 3 users: the production hasher would dominate
     settings.IMPORT_ROOTS = [tmp_path]
-    # 80 cases x 3 users: the deliberately slow production hasher would dominate.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     artist, other, staff = (UserFactory(username="artist"), UserFactory(username="other"),
                             UserFactory(username="operator", is_staff=True))
     clients = {}

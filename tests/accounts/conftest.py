@@ -18,10 +18,9 @@ OTHER_ADDRESS = "198.51.100.7"
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
+def fast_password_hashing(fast_password_hashing):
     """Each login checks a password; the production hasher's cost buys these
     in-process tests nothing (the two-process test keeps the real one)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Users here are made by the dozen; the production hasher's cost (about
-    a second each on a busy machine) buys these tests nothing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def fast_password_hashing(fast_password_hashing):
+    """Users here are made by the dozen (tests/conftest.py's cheap hasher for all)."""
 
 
 @pytest.fixture
