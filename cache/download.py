@@ -25,6 +25,15 @@ class ChunkedFileResponse(FileResponse):
     block_size = CHUNK
 
 
+class FileRangeResponse(StreamingHttpResponse):
+    """206 with bytes [start, start + length) of a file. ``file_range`` lets a
+    server that sends files itself (live.zerocopy) skip the streamed body."""
+
+    def __init__(self, path, start: int, length: int, **kwargs):
+        super().__init__(_range_body(path, start, length), status=206, **kwargs)
+        self.file_range = (path, start, length)
+
+
 def _range_body(path, start: int, length: int):
     with open(path, "rb") as source:
         source.seek(start)
@@ -91,8 +100,7 @@ def serve(item: CacheItem, *, range_header: str, if_none_match: str, head: bool)
         return _headers(response, item)
     start, end = wanted
     length = end - start + 1
-    response = StreamingHttpResponse(_range_body(path, start, length), status=206,
-                                     content_type=item.media_type)
+    response = FileRangeResponse(path, start, length, content_type=item.media_type)
     response["Content-Length"] = str(length)
     response["Content-Range"] = f"bytes {start}-{end}/{item.size}"
     return _headers(response, item)

@@ -6,6 +6,11 @@ of WEB_THREADS threads (a2wsgi), as under gunicorn's gthread workers before
 (Django's own ASGI handler would run all sync views of a process on one
 thread per request context, and keep that thread for a stream's lifetime).
 
+Cache downloads (GET /cache/{hash}) go to FileHandler when the server can
+send a file's bytes itself (live.zerocopy, scripts/web.sh): the view runs on
+a pool thread as for the streams, and the body is one sendfile, not a
+megabyte at a time through a thread and the event loop.
+
 The event streams (GET /events, GET /runs/{id}/events) go to StreamHandler:
 Django's middleware and the view run on a small pool of threads of their
 own and are done before the first event is sent; the stream itself is then
@@ -33,7 +38,10 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix  # noqa: E4
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.urls import set_script_prefix  # noqa: E402
 
+from .zerocopy import EXTENSION as ZEROCOPY  # noqa: E402
+
 STREAM_PATHS = re.compile(r"^/(events|runs/[^/]+/events)$")
+FILE_PATHS = re.compile(r"^/cache/[0-9a-f]{64}$")
 
 
 class StreamHandler(ASGIHandler):
@@ -68,6 +76,50 @@ class StreamHandler(ASGIHandler):
         body_file.close()
 
 
+class FileHandler(StreamHandler):
+    """Sends a cached file's bytes with the server's zero-copy extension:
+    a whole file (a FileResponse) or one range of it (cache.download's
+    FileRangeResponse). Any other response is sent as Django sends it."""
+
+    async def send_response(self, response, send):
+        spec = _file_part(response)
+        if spec is None:
+            await super().send_response(response, send)
+            return
+        file, offset, count, opened = spec
+        try:
+            await send({"type": "http.response.start", "status": response.status_code,
+                        "headers": _headers(response)})
+            await send({"type": ZEROCOPY, "file": file, "offset": offset, "count": count})
+        finally:
+            if opened:
+                file.close()
+
+
+def _file_part(response):
+    """(file, offset, count, opened here) of a response that is a file's bytes."""
+    file_range = getattr(response, "file_range", None)
+    if file_range is not None:
+        path, offset, count = file_range
+        return open(path, "rb"), offset, count, True
+    file = getattr(response, "file_to_stream", None)
+    if file is None or response.status_code != 200 or "Content-Length" not in response:
+        return None
+    try:
+        file.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None  # not a real file (a BytesIO): Django's way
+    return file, file.tell(), int(response["Content-Length"]), False
+
+
+def _headers(response) -> list[tuple[bytes, bytes]]:
+    """The response's headers and cookies, encoded as ASGIHandler.send_response does."""
+    headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
+    headers += [(b"Set-Cookie", c.output(header="").encode("ascii").strip())
+                for c in response.cookies.values()]
+    return headers
+
+
 class _FileChunks:
     """wsgi.file_wrapper for a2wsgi, which has none: a FileResponse (a cache
     download) is then sent in 1 MiB reads instead of Django's 4 KiB blocks,
@@ -92,6 +144,7 @@ def _views(environ, start_response, _app=get_wsgi_application()):
 
 
 streams = StreamHandler(settings.WEB_THREADS)
+files = FileHandler(settings.WEB_THREADS)
 pages = WSGIMiddleware(_views, workers=settings.WEB_THREADS)
 
 
@@ -100,6 +153,9 @@ async def application(scope, receive, send):
         await _lifespan(receive, send)
     elif scope["type"] == "http" and STREAM_PATHS.match(scope["path"]):
         await streams(scope, receive, send)
+    elif scope["type"] == "http" and ZEROCOPY in scope.get("extensions", {}) and \
+            scope["method"] == "GET" and FILE_PATHS.match(scope["path"]):
+        await files(scope, receive, send)
     else:
         await pages(scope, receive, send)
 
