@@ -8,6 +8,7 @@ from cache.views import CacheContent, CacheImport, CacheListUpload, CachePresenc
 from runs.views import (EffectList, RecipeDetail, RecipeList, RecipeVersionDetail, RunCancel,
                         RunDetail, RunListCreate, RunMoveToFront, RunPlan, RunsCancelPending)
 from batches.views import BatchCancel, BatchDetail, BatchListCreate
+from webhooks import pages as webhook_pages
 from webhooks.views import WebhookDeliveries, WebhookDetail, WebhookListCreate
 from provenance.views import (Actor, CacheLineage, ProvenanceVerify, RunLineage, RunProvenance,
                               RunPublish, RunReproduce)
@@ -57,6 +58,9 @@ urlpatterns = [
     path("profile/tokens", accounts.profile_token_create, name="profile-token-create"),
     path("profile/tokens/<int:token_id>/revoke", accounts.profile_token_revoke,
          name="profile-token-revoke"),
+    path("profile/webhooks", webhook_pages.profile_webhook_create, name="profile-webhook-create"),
+    path("profile/webhooks/<int:webhook_id>/delete", webhook_pages.profile_webhook_delete,
+         name="profile-webhook-delete"),
     # Run events as Server-Sent Events, and previews of long renders.
     path("", include("live.urls")),
     # Batches and webhooks.
