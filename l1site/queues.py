@@ -16,10 +16,9 @@ A worker asks the broker for upkeep, then stills, then video
 takes the short work first: a long video render never keeps a thumbnail or
 a small still waiting while another process could take it.
 
-On Redis each message also carries a priority (0 first) from its run's
-priority (high 0, normal 4, low 8). The filesystem transport of ``make run``
-ignores message priority; the order runs are released to the broker in
-(runs.dispatch) still follows it.
+Each message also carries a priority (0 first) from its run's priority
+(high 0, normal 4, low 8), which Redis and ``make run``'s filesystem queue
+(l1site.fsqueue) both serve in order.
 """
 
 from __future__ import annotations

@@ -222,6 +222,8 @@ _broker_dir = DATA_DIR / "broker"
 # hard limit. (A copy delivered early finds the run or step claimed under a
 # live heartbeat or lease and renders nothing.)
 _visibility_timeout = env_int("ARTDAG_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 3600, minimum=60)
+# make run's queue takes a run's priority into account as Redis does (l1site.fsqueue).
+CELERY_BROKER_TRANSPORT = "l1site.fsqueue:Transport" if _filesystem_broker else None
 if _filesystem_broker:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
