@@ -9,6 +9,21 @@ import requests
 PATIENCE = 120  # seconds one read may wait: bounds a hung test only
 
 
+def _lines(response):
+    """The body's lines as they arrive. requests' iter_lines reads 512 bytes
+    at a time, which on a body without chunked framing (a WSGI server's
+    stream, ended by closing the connection) waits for 512 bytes, not for
+    the next event; read1 returns what one read of the socket gives, as a
+    browser's EventSource sees it."""
+    pending = b""
+    while chunk := response.raw.read1(65536):
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            yield line.rstrip(b"\r").decode()
+    if pending:
+        yield pending.decode()
+
+
 class Stream:
     def __init__(self, url: str, *, last_event_id: int | None = None, token: str | None = None,
                  session: requests.Session | None = None):
@@ -19,7 +34,7 @@ class Stream:
             headers["Authorization"] = f"Token {token}"
         self.response = (session or requests).get(url, headers=headers, stream=True,
                                                   timeout=(10, PATIENCE))
-        self.lines = self.response.iter_lines(decode_unicode=True)
+        self.lines = _lines(self.response)
         self.last_id: int | None = None
         self.comments: list[str] = []
 
