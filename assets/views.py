@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from l1site.pagination import ByName
 
 from . import services
-from .models import Asset
+from .selectors import assets_listed
 from .serializers import AssetCreateSerializer, AssetSerializer, AssetUpdateSerializer
 
 
@@ -14,7 +14,7 @@ class AssetListCreate(generics.ListAPIView):
 
     serializer_class = AssetSerializer
     pagination_class = ByName
-    queryset = Asset.objects.select_related("content", "owner")
+    queryset = assets_listed()
 
     @extend_schema(request=AssetCreateSerializer, responses={201: AssetSerializer})
     def post(self, request):
@@ -29,7 +29,7 @@ class AssetDetail(generics.RetrieveAPIView):
     the name (owner or staff; the cached content is kept)."""
 
     serializer_class = AssetSerializer
-    queryset = Asset.objects.select_related("content", "owner")
+    queryset = assets_listed()
     lookup_field = "name"
 
     @extend_schema(request=AssetUpdateSerializer, responses={200: AssetSerializer})

@@ -12,7 +12,7 @@ from l1site.parsers import BoundedJSONParser
 from l1site.pagination import NewestFirst
 
 from . import download, services
-from .models import CacheItem
+from .selectors import cache_items
 from .serializers import (CacheItemSerializer, ImportQuerySerializer, PresenceQuerySerializer,
                           PresenceSerializer, UploadSerializer)
 from .uploads import CacheUploadedFile, too_large
@@ -27,15 +27,9 @@ class CacheListUpload(generics.ListAPIView):
     throttle_scope = "upload"  # POST only (l1site.throttles.ScopedThrottle)
 
     def get_queryset(self):
-        items = CacheItem.objects.select_related("owner")
-        if media_type := self.request.query_params.get("media_type"):
-            items = items.of_media_type(media_type)
-        if origin := self.request.query_params.get("origin"):
-            if origin not in CacheItem.Origin.values:
-                raise DomainError(f"origin must be one of {', '.join(CacheItem.Origin.values)}",
-                                  code="invalid_filter")
-            items = items.filter(origin=origin)
-        return items
+        query = self.request.query_params
+        return cache_items(media_type=query.get("media_type", ""),
+                           origin=query.get("origin", "")).select_related("owner")
 
     @extend_schema(request={"multipart/form-data": UploadSerializer},
                    responses={201: CacheItemSerializer, 200: CacheItemSerializer})

@@ -4,12 +4,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from engine import effects
-from l1site.exceptions import DomainError
 from l1site.pagination import ByName, NewestFirst
 from l1site.parsers import BoundedJSONParser, PlainTextParser, RecipeTextParser, YamlTextParser
 
 from . import graphs, services
-from .models import Recipe, Run
+from .models import Run
+from .selectors import recipes_listed, runs_listed
 from .serializers import (PlanSerializer, RecipeDetailSerializer, RecipeSerializer,
                           RecipeVersionSerializer, RunCreateSerializer, RunSerializer)
 
@@ -28,16 +28,10 @@ class RunListCreate(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        runs = Run.objects.select_related("owner", "cancelled_by", "publication").prefetch_related(
+        query = self.request.query_params
+        runs = runs_listed(status=query.get("status", ""), recipe=query.get("recipe", ""))
+        return runs.select_related("owner", "cancelled_by", "publication").prefetch_related(
             "reproductions", graphs.STEPS_PREFETCH)
-        if wanted := self.request.query_params.get("status"):
-            if wanted not in Run.Status.values:
-                raise DomainError(f"status must be one of {', '.join(Run.Status.values)}",
-                                  code="invalid_filter")
-            runs = runs.filter(status=wanted)
-        if recipe := self.request.query_params.get("recipe"):
-            runs = runs.filter(recipe_name=recipe)
-        return runs
 
     @extend_schema(request=RunCreateSerializer, responses={201: RunSerializer, 200: RunSerializer})
     def post(self, request):
@@ -100,7 +94,7 @@ class RecipeList(generics.ListAPIView):
     name's latest version, after validating every node."""
 
     serializer_class = RecipeSerializer
-    queryset = Recipe.objects.all()
+    queryset = recipes_listed()
     pagination_class = ByName
     parser_classes = [BoundedJSONParser, RecipeTextParser, YamlTextParser, PlainTextParser]
 
@@ -116,7 +110,7 @@ class RecipeDetail(generics.RetrieveAPIView):
     """A recipe: its latest definition and every version."""
 
     serializer_class = RecipeDetailSerializer
-    queryset = Recipe.objects.all()
+    queryset = recipes_listed()
     lookup_field = "name"
 
 

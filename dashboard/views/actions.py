@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from assets.models import Asset
+from assets.selectors import assets_listed
 from assets.services import asset_register
 from cache import services as cache_services
 from cache.models import CacheItem
@@ -13,6 +13,7 @@ from cache.uploads import CacheUploadedFile
 from l1site.exceptions import DomainError
 from runs import services as run_services
 from runs.models import Recipe, Run
+from runs.selectors import recipes_listed
 
 from ..forms import AssetForm, RenderForm
 from .common import error_page, page
@@ -24,8 +25,8 @@ DEFAULT_RECIPE = "dog"
 
 def _render_choices() -> dict:
     return {
-        "recipes": Recipe.objects.order_by("name"),
-        "assets": Asset.objects.select_related("content").order_by("name")[:200],
+        "recipes": recipes_listed(),
+        "assets": assets_listed()[:200],
         "recent_media": CacheItem.objects.exclude(kind="").filter(decode_error="")[:24],
     }
 
@@ -69,7 +70,7 @@ def render_form(request):
     name = source.get("recipe") or DEFAULT_RECIPE
     recipe = (Recipe.objects.filter(name=name).first()
               or Recipe.objects.filter(name=DEFAULT_RECIPE).first()
-              or Recipe.objects.order_by("name").first())
+              or recipes_listed().first())
     context = _render_choices()
     if recipe is None:  # a server with no recipes at all
         return render(request, "dashboard/render.html", {"form": None, **context})

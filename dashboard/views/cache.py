@@ -10,7 +10,7 @@ from cache.models import CacheItem
 from l1site.errors import error_body
 from l1site.exceptions import DomainError
 from provenance.lineage import lineage
-from runs.models import Recipe
+from runs.selectors import recipes_listed, runs_consuming
 
 from .. import selectors
 from .common import page
@@ -40,8 +40,9 @@ def item_page(request, content_hash: str):
         "bytes_available": services.cache_bytes_available(item.content_hash),
         "assets": item.assets.order_by("name"),
         "produced_by": item.produced_by.select_related("owner").order_by("-created_at")[:20],
-        "consumed_by": selectors.runs_consuming(item.content_hash),
-        "recipes": Recipe.objects.order_by("name"),
+        "consumed_by": runs_consuming(content_hash=item.content_hash).select_related(
+            "owner", "output")[:20],
+        "recipes": recipes_listed(),
         # The chain of runs back to imported and uploaded sources (GET /cache/{hash}/lineage).
         "lineage": lineage(item.content_hash),
     })

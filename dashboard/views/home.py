@@ -4,6 +4,7 @@ from django.shortcuts import render
 
 from runs import identity
 from runs.models import Run
+from runs.selectors import run_count, runs_listed
 
 from .. import selectors, status
 from .common import page
@@ -15,7 +16,7 @@ def home(request):
         "actor": settings.L1_ACTOR, "version": settings.VERSION,
         "software": identity.software(), "hardware": identity.hardware(),
         "counts": selectors.counts(),
-        "latest_runs": Run.objects.select_related("owner", "output").order_by("-created_at")[:8],
+        "latest_runs": runs_listed().select_related("owner", "output")[:8],
     })
 
 
@@ -26,6 +27,6 @@ def status_fragment(request):
     ten open home pages should not ask ten times."""
     return render(request, "dashboard/_status.html", {
         **local_cache.get_or_set("dashboard:broker-status", status.broker_status, timeout=3),
-        "active": Run.objects.filter(status=Run.Status.RUNNING).count(),
-        "pending": Run.objects.filter(status=Run.Status.PENDING).count(),
+        "active": run_count(status=Run.Status.RUNNING),
+        "pending": run_count(status=Run.Status.PENDING),
     })

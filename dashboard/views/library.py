@@ -4,10 +4,11 @@ import json
 
 from django.shortcuts import get_object_or_404, render
 
-from assets.models import Asset
+from assets.selectors import assets_listed
 from engine import effects
 from live.pages import recipe_graph_svg
-from runs.models import Recipe, Run
+from runs.models import Recipe
+from runs.selectors import recipes_listed, runs_listed
 
 from .common import page
 
@@ -15,19 +16,19 @@ from .common import page
 @page()
 def asset_list(request):
     return render(request, "dashboard/asset_list.html", {
-        "assets": Asset.objects.select_related("content", "owner").order_by("name")[:500],
+        "assets": assets_listed()[:500],
     })
 
 
 @page()
 def asset_page(request, name: str):
-    asset = get_object_or_404(Asset.objects.select_related("content", "owner"), name=name)
+    asset = get_object_or_404(assets_listed(), name=name)
     return render(request, "dashboard/asset_detail.html", {"asset": asset, "item": asset.content})
 
 
 @page()
 def recipe_list(request):
-    return render(request, "dashboard/recipe_list.html", {"recipes": Recipe.objects.order_by("name")})
+    return render(request, "dashboard/recipe_list.html", {"recipes": recipes_listed()})
 
 
 def _steps(recipe: Recipe) -> list[dict]:
@@ -60,6 +61,5 @@ def recipe_page(request, name: str):
     return render(request, "dashboard/recipe_detail.html", {
         "recipe": recipe, "steps": _steps(recipe), "graph": _graph(recipe),
         "graph_svg": recipe_graph_svg(recipe),
-        "runs": Run.objects.filter(recipe_name=recipe.name).select_related("output")
-        .order_by("-created_at")[:12],
+        "runs": runs_listed(recipe=recipe.name).select_related("output")[:12],
     })

@@ -7,7 +7,8 @@ from cache.models import CacheItem
 from live.pages import run_live_context
 from runs import services
 from runs.graphs import run_progress
-from runs.models import Recipe, Run
+from runs.models import Run
+from runs.selectors import recipes_listed
 
 from .. import selectors
 from .common import error_page, page
@@ -22,7 +23,7 @@ def run_list(request):
     return render(request, "dashboard/run_list.html", {
         "page": result, "filters": filters, "query": query.urlencode(),
         "statuses": Run.Status.values,
-        "recipes": Recipe.objects.values_list("name", flat=True).order_by("name"),
+        "recipes": recipes_listed().values_list("name", flat=True),
         "first_page": not request.GET.get("after"),
     })
 
