@@ -8,17 +8,24 @@ JSON it got before. Both carry `Vary: Accept` so a shared cache keeps them
 apart. Paths with no JSON twin (/render, /upload, /cache/{hash}/detail...)
 are ordinary routes in dashboard.urls.
 
-The switch is a per-request URLconf (dashboard.html_urls: the page routes in
-front of the API's), so the API views and the OpenAPI schema stay untouched.
+The switch is a per-request URLconf (dashboard.browser_urls: the page routes
+in front of the API's), so the API views and the OpenAPI schema stay
+untouched.
 """
 
 from __future__ import annotations
 
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, URLResolver
+from django.urls.resolvers import RegexPattern
 from django.utils.cache import patch_vary_headers
 
-NEGOTIATED_URLCONF = "dashboard.negotiated_urls"
-HTML_URLCONF = "dashboard.html_urls"
+from .browser_urls import pages_on_api_paths
+
+BROWSER_URLCONF = "dashboard.browser_urls"
+
+# Only the pages on API paths, rooted as Django roots a URLconf (what
+# django.urls.resolve builds for a module): whether a path has a page at all.
+_PAGES = URLResolver(RegexPattern(r"^/"), pages_on_api_paths)
 
 
 def wants_html(request) -> bool:
@@ -40,7 +47,7 @@ def wants_html(request) -> bool:
 
 def _page_for(path: str):
     try:
-        return resolve(path, urlconf=NEGOTIATED_URLCONF)
+        return _PAGES.resolve(path)
     except Resolver404:
         return None
 
@@ -53,7 +60,7 @@ class HtmlPages:
         match = _page_for(request.path_info)
         if match and wants_html(request) and request.method in getattr(
                 match.func, "page_methods", ("GET", "HEAD")):
-            request.urlconf = HTML_URLCONF
+            request.urlconf = BROWSER_URLCONF
         response = self.get_response(request)
         if match:
             patch_vary_headers(response, ["Accept"])

@@ -1,11 +1,12 @@
-"""Page-only paths: no JSON twin exists, so no negotiation is needed."""
+"""Page-only paths, included by l1site.urls: no JSON twin exists, so no
+negotiation is needed. (The pages on the API's own paths are in
+dashboard.browser_urls.)"""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from batches import pages as batch_pages
-
 from .views import actions, home, runs
+from .views import batches as batch_pages
 from .views import cache as cache_pages
 
 urlpatterns = [

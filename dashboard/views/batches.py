@@ -5,11 +5,11 @@ does the same without JavaScript)."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
-from dashboard.views.common import error_page, page
+from batches import services
 from runs.models import Run
 from runs.services import may_change
 
-from . import services
+from .common import error_page, page
 
 
 def _context(request, batch_id) -> dict:

@@ -1,15 +1,22 @@
-"""Pages served on the API's own paths when a browser asks for HTML
-(see dashboard.negotiation). Every other request on these paths reaches the
-API view in l1site.urls, unchanged."""
+"""The URLconf of a browser asking for HTML on one of the API's own paths
+(chosen per request by dashboard.negotiation).
+
+`pages_on_api_paths` are the pages that share a path with an API view: the
+list dashboard.negotiation checks a path against. `urlpatterns` puts them in
+front of every API route, so /docs, /admin/ and the page-only paths
+(dashboard.urls) still resolve, and errors come back as HTML pages instead
+of JSON ones. Every other request on these paths reaches the API view in
+l1site.urls, unchanged."""
 
 from django.urls import path
 
-from batches import pages as batch_pages
+from l1site.urls import urlpatterns as api_urlpatterns
 
+from .views import batches as batch_pages
 from .views import control, home, library, runs
 from .views import cache as cache_pages
 
-urlpatterns = [
+pages_on_api_paths = [
     path("", home.home, name="page-home"),
     path("runs", runs.run_list, name="page-runs"),
     # Before runs/<run_id>, which would take the path as an id.
@@ -25,3 +32,10 @@ urlpatterns = [
     path("batches/<str:batch_id>", batch_pages.batch_page, name="page-batch"),
     path("batches/<str:batch_id>/cancel", batch_pages.batch_cancel, name="page-batch-cancel"),
 ]
+
+urlpatterns = pages_on_api_paths + api_urlpatterns
+
+handler400 = "dashboard.views.errors.bad_request"
+handler403 = "dashboard.views.errors.forbidden"
+handler404 = "dashboard.views.errors.not_found"
+handler500 = "dashboard.views.errors.server_error"
