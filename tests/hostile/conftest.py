@@ -3,8 +3,8 @@
 the opaque values clients only hand back (test_opaque_values). Each answer is
 a 4xx in the one error shape, or a clear verdict, never a 500.
 
-The catalogue of docs/bad-input.md is tests/test_bad_input.py; the schema
-fuzzer is tests/fuzz/test_schema.py."""
+The catalogue of docs/bad-input.md is test_catalogue (its cases in
+cases.py); the schema fuzzer is tests/fuzz/test_schema.py."""
 
 # The provenance surface is attacked as its own tests use it: with the owner,
 # the owner's client and a completed run of tests/provenance/ (imported, not

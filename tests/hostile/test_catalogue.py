@@ -6,6 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import CommandError
 from django.test import Client
 from rest_framework.authtoken.models import Token
@@ -14,17 +15,15 @@ from rest_framework.test import APIClient
 from assets.models import Asset
 from cache.models import CacheItem
 from runs.models import Recipe, Run
-from tests.bad_input_cases import CASES, markdown
+from tests.hostile.cases import CASES, markdown
 from tests.factories import UserFactory
 from tests.helpers import cache_files
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "bad-input.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-input.md"
 pytestmark = pytest.mark.django_db
 
 
 def snapshot() -> dict:
-    from django.contrib.auth.models import User
-
     return {
         "cache_items": sorted(CacheItem.objects.values_list("pk", "size", "pinned")),
         "assets": sorted(Asset.objects.values_list("name", "content_id")),
@@ -75,4 +74,4 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(ctx, case):
 def test_the_catalogue_has_at_least_forty_rows_and_the_doc_is_current():
     assert len(CASES) >= 40
     assert len({c.id for c in CASES}) == len(CASES)
-    assert DOC.read_text() == markdown(), "regenerate: python -m tests.bad_input_cases > docs/bad-input.md"
+    assert DOC.read_text() == markdown(), "regenerate: python -m tests.hostile.cases > docs/bad-input.md"

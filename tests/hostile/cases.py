@@ -1,6 +1,6 @@
 """The bad-input catalogue (docs/bad-input.md is generated from this list by
-`python -m tests.bad_input_cases`). Each case prepares what it needs, then
-returns the hostile act; tests/test_bad_input.py runs the act and checks the
+`python -m tests.hostile.cases`). Each case prepares what it needs, then
+returns the hostile act; tests/hostile/test_catalogue.py runs the act and checks the
 answer and that the database and the cache dir are exactly as before."""
 
 from __future__ import annotations
@@ -360,8 +360,8 @@ def markdown() -> str:
         "# Bad input catalogue",
         "",
         "Every row is a hostile or broken request, and a test",
-        "(`tests/test_bad_input.py`, one parametrized case per row, generated from",
-        "`tests/bad_input_cases.py` by `python -m tests.bad_input_cases`). Each must get the",
+        "(`tests/hostile/test_catalogue.py`, one parametrized case per row, generated from",
+        "`tests/hostile/cases.py` by `python -m tests.hostile.cases`). Each must get the",
         "status and error code shown, in the one error shape",
         '`{"error": {"code", "message", "details"}}` (commands: a clear message and exit',
         "status 1), and must leave the database (row ids of every model, run states) and",
