@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dashboard.admin_previews import thumbnail_html
+from cache.admin_previews import thumbnail_html
 
 from .models import Asset
 

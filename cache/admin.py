@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 
-from dashboard.admin_previews import thumbnail_html
-
+from .admin_previews import thumbnail_html
 from .maintenance import cache_usage, quarantine
 from .models import CacheItem
 from .services import cache_verify_item

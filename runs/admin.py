@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from dashboard.admin_previews import thumbnail_html
+from cache.admin_previews import thumbnail_html
 from engine.dag.document import RecipeInvalid
 from engine.dag.validate import validate
 from l1site.exceptions import DomainError

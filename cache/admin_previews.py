@@ -2,8 +2,8 @@
 
 from django.utils.html import format_html
 
-from cache import thumbs
-from cache.models import CacheItem
+from . import thumbs
+from .models import CacheItem
 
 
 def thumbnail_html(item: CacheItem | None, size: int = 256, box: int = 64) -> str:
