@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from l1site.signing import signing_key
+
 
 class ProvenanceConfig(AppConfig):
     name = "provenance"
@@ -8,6 +10,4 @@ class ProvenanceConfig(AppConfig):
     def ready(self) -> None:
         # "On first start": web and worker processes both create (or read) the
         # key here, so the first signature never waits on key generation.
-        from .services import signing_key
-
         signing_key()

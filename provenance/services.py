@@ -1,34 +1,21 @@
-"""The server's key, signed provenance records, verifying them, and lineage."""
+"""The server's public identity, verifying signed provenance records, and
+reading a run's record. Signing itself is l1site.signing, below runs: runs
+sign their records as they complete."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
-                                                               Ed25519PublicKey)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
                                                           load_pem_public_key)
 from django.conf import settings
 
 from l1site.exceptions import DomainError, NotFound
-
-from . import keys, signing
-
-
-def key_path() -> Path:
-    return Path(settings.SIGNING_KEY_FILE or settings.DATA_DIR / "keys" / "l1-ed25519.pem")
-
-
-def signing_key() -> Ed25519PrivateKey:
-    try:
-        return keys.load_or_create(key_path())
-    except (keys.SigningKeyError, OSError) as exc:
-        # Without its key the server cannot sign what it renders: say so at start-up.
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured(f"signing key {key_path()}: {exc}") from None
+from l1site.signing import records, sign, signing_key
+from runs.models import Run
+from runs.services import run_get
 
 
 def actor_info() -> dict:
@@ -36,17 +23,12 @@ def actor_info() -> dict:
     public = signing_key().public_key()
     return {
         "handle": settings.L1_ACTOR,
-        "algorithm": signing.ALGORITHM,
-        "key_id": signing.key_id(public),
-        "public_key": base64.b64encode(signing.raw_public_key(public)).decode("ascii"),
+        "algorithm": records.ALGORITHM,
+        "key_id": records.key_id(public),
+        "public_key": base64.b64encode(records.raw_public_key(public)).decode("ascii"),
         "public_key_pem": public.public_bytes(Encoding.PEM,
                                               PublicFormat.SubjectPublicKeyInfo).decode("ascii"),
     }
-
-
-def sign(record: dict) -> dict:
-    """record, marked as signed by this server and signed with its key."""
-    return signing.sign_record({**record, "signed_by": settings.L1_ACTOR}, signing_key())
 
 
 def parse_public_key(text: str) -> Ed25519PublicKey:
@@ -72,15 +54,13 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
     return key
 
 
-def provenance_verify(record, *, public_key: str | None = None) -> signing.Verdict:
+def provenance_verify(record, *, public_key: str | None = None) -> records.Verdict:
     """Check a record against a given public key, or this server's own."""
     key = parse_public_key(public_key) if public_key is not None else signing_key().public_key()
-    return signing.verify_record(record, key)
+    return records.verify_record(record, key)
 
 
 def run_provenance(run_id: str) -> dict:
-    from runs.services import run_get
-
     run = run_get(run_id)
     if not run.provenance:
         raise NotFound(f"run {run_id} is {run.status}: provenance is recorded when it completes",
@@ -97,8 +77,6 @@ def provenance_sign_unsigned() -> int:
     """Sign the records of runs that completed before this server signed them.
     The records are signed as they were written (nothing in them is changed
     but the signing fields). Returns how many were signed."""
-    from runs.models import Run
-
     unsigned = (Run.objects.filter(status=Run.Status.COMPLETED, provenance__isnull=False)
                 .exclude(provenance__has_key="signature").only("id", "provenance"))
     count = 0

@@ -43,7 +43,7 @@ from engine.dag import execute, plan as planning
 from engine.errors import EngineError
 from l1site.dbclock import Now, db_after, db_ago, db_sql
 from l1site.exceptions import DomainError
-from provenance.services import sign
+from l1site.signing import sign
 
 from . import identity
 from .context import CacheStore, context

@@ -16,7 +16,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from engine.canonical import canonical_bytes
-from provenance import keys, services, signing
+from l1site.signing import keys, records
+from provenance import services
 from runs.models import Run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,8 +31,8 @@ def test_first_start_creates_a_key_pair_whose_private_file_only_the_owner_can_re
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.with_suffix(".pub.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
     keys._loaded.clear()  # as a new process would
-    assert signing.key_id(keys.load_or_create(path).public_key()) == \
-        signing.key_id(key.public_key())
+    assert records.key_id(keys.load_or_create(path).public_key()) == \
+        records.key_id(key.public_key())
     assert sorted(p.name for p in path.parent.iterdir()) == ["l1-ed25519.pem",
                                                              "l1-ed25519.pub.pem"]
 
@@ -41,9 +42,9 @@ def test_processes_starting_together_on_a_fresh_data_dir_agree_on_one_key(tmp_pa
     go = tmp_path / "go"
     script = (
         "import sys, time, pathlib\n"
-        "from provenance import keys, signing\n"
+        "from l1site.signing import keys, records\n"
         f"while not pathlib.Path({str(go)!r}).exists(): time.sleep(0.001)\n"
-        f"print(signing.key_id(keys.load_or_create(pathlib.Path({str(path)!r})).public_key()))\n")
+        f"print(records.key_id(keys.load_or_create(pathlib.Path({str(path)!r})).public_key()))\n")
     procs = [subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
                               text=True) for _ in range(8)]
     go.touch()
@@ -66,7 +67,7 @@ def test_the_actor_endpoint_and_server_info_publish_the_public_key(api, db):
     actor = api.get("/actor").json()
     assert actor["handle"] == settings.L1_ACTOR and actor["algorithm"] == "ed25519"
     raw = base64.b64decode(actor["public_key"])
-    assert len(raw) == 32 and actor["key_id"] == signing.key_id(
+    assert len(raw) == 32 and actor["key_id"] == records.key_id(
         services.signing_key().public_key())
     assert api.get("/").json()["public_key"]["key_id"] == actor["key_id"]
 
@@ -109,7 +110,7 @@ def _changed_one_byte(record: dict) -> dict:
 
 
 def _signed_by_another_key(record: dict) -> dict:
-    return signing.sign_record(record, Ed25519PrivateKey.generate())
+    return records.sign_record(record, Ed25519PrivateKey.generate())
 
 
 def _forged_key_id(record: dict) -> dict:
@@ -200,7 +201,7 @@ def test_verifying_against_a_given_public_key(api, completed_run):
         answer = api.post("/provenance/verify", {"record": record, "public_key": key},
                           format="json").json()
         assert answer["valid"] is True
-    stranger = base64.b64encode(signing.raw_public_key(
+    stranger = base64.b64encode(records.raw_public_key(
         Ed25519PrivateKey.generate().public_key())).decode()
     answer = api.post("/provenance/verify", {"record": record, "public_key": stranger},
                       format="json").json()

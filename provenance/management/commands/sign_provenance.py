@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from provenance.services import key_path, provenance_sign_unsigned
+from l1site.signing import key_path
+from provenance.services import provenance_sign_unsigned
 
 
 class Command(BaseCommand):
