@@ -8,6 +8,15 @@ class ProvenanceConfig(AppConfig):
     verbose_name = "Provenance, reproductions and publications"
 
     def ready(self) -> None:
+        # Imported here, as Django asks: these read models, which are not
+        # loaded yet when this module is.
+        from runs.serializers import run_field_register
+        from . import serializers  # (likewise)
+
+        # Runs sit below provenance and never import it: a run's API answer
+        # gets its reproductions and publication here.
+        run_field_register("reproductions", serializers.RunReproductionsField)
+        run_field_register("publication", serializers.RunPublicationField)
         # "On first start": web and worker processes both create (or read) the
         # key here, so the first signature never waits on key generation.
         signing_key()

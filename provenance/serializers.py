@@ -1,4 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from runs.models import Run
 
 from .models import Publication, Reproduction
 
@@ -30,3 +33,33 @@ class VerifySerializer(serializers.Serializer):
                                              "returns it")
     public_key = serializers.CharField(required=False, help_text=(
         "PEM or base64 Ed25519 public key; default: this server's key"))
+
+
+# A run's reproductions and publication, as GET /runs and GET /runs/{id} show
+# them after the run's own fields. Runs sit below provenance and never import
+# it: ProvenanceConfig.ready() adds these to runs.serializers.RunSerializer.
+# Their schemas are what the API has always documented for them.
+
+@extend_schema_field({
+    "type": "array", "items": {"type": "object", "additionalProperties": {}},
+    "description": "The latest reproductions, newest first (views prefetch them)."})
+class RunReproductionsField(serializers.Field):
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, run: Run) -> list[dict]:
+        return ReproductionSerializer(list(run.reproductions.all())[:5], many=True).data
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}, "nullable": True})
+class RunPublicationField(serializers.Field):
+    """The run's publication to L2, or null if it was never published."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, run: Run) -> dict | None:
+        try:
+            return PublicationSerializer(run.publication).data
+        except Publication.DoesNotExist:
+            return None

@@ -1,9 +1,10 @@
+from collections.abc import Callable
+
 from rest_framework import serializers
 
 from engine import effects
-from provenance.models import Publication
-from provenance.serializers import PublicationSerializer, ReproductionSerializer
 
+from .graphs import run_progress
 from .models import Recipe, RecipeVersion, Run
 
 
@@ -55,6 +56,17 @@ class RunCreateSerializer(serializers.Serializer):
         return value
 
 
+# Fields the apps above runs add to a run's representation, after its own
+# (provenance: "reproductions", then "publication"): name -> a function making
+# the field. They register in their AppConfig.ready(), so runs imports none of
+# them, and every view that shows a run shows them.
+RUN_FIELDS: dict[str, Callable[[], serializers.Field]] = {}
+
+
+def run_field_register(name: str, field: Callable[[], serializers.Field]) -> None:
+    RUN_FIELDS[name] = field
+
+
 class RunSerializer(serializers.ModelSerializer):
     run_id = serializers.CharField(source="id")
     recipe = serializers.CharField(source="recipe_name")
@@ -69,8 +81,6 @@ class RunSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField(help_text="progress per step (null for runs "
                                                         "from before recipes were graphs)")
-    reproductions = serializers.SerializerMethodField()
-    publication = serializers.SerializerMethodField()
     priority = serializers.CharField(source="get_priority_display")
 
     class Meta:
@@ -79,27 +89,20 @@ class RunSerializer(serializers.ModelSerializer):
                   "priority", "lane", "promoted_at",
                   "error", "output_hash", "task_id", "attempts", "queue_state", "queued_at",
                   "heartbeat_at", "owner", "cancelled_by", "created_at", "started_at", "finished_at",
-                  "duration_seconds", "params", "outputs", "steps", "provenance",
-                  "reproductions", "publication"]
+                  "duration_seconds", "params", "outputs", "steps", "provenance"]
         read_only_fields = fields
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for name, field in RUN_FIELDS.items():
+            fields[name] = field()
+        return fields
 
     def get_url(self, run: Run) -> str:
         return f"/runs/{run.id}"
 
     def get_steps(self, run: Run) -> dict | None:
-        from .graphs import run_progress
-
         return run_progress(run)
-
-    def get_reproductions(self, run: Run) -> list[dict]:
-        """The latest reproductions, newest first (views prefetch them)."""
-        return ReproductionSerializer(list(run.reproductions.all())[:5], many=True).data
-
-    def get_publication(self, run: Run) -> dict | None:
-        try:
-            return PublicationSerializer(run.publication).data
-        except Publication.DoesNotExist:
-            return None
 
 
 def effect_line(document: dict) -> list[dict] | None:
