@@ -23,6 +23,10 @@ Each message also carries a priority (0 first) from its run's priority
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from l1site.celery import app
+
 STILLS, VIDEO, UPKEEP = "stills", "video", "upkeep"
 KINDS = (UPKEEP, STILLS, VIDEO)  # the order a worker asks for them
 # Message priority per Run.Priority (0 high, 1 normal, 2 low), spread over
@@ -32,6 +36,17 @@ UPKEEP_TASKS = {
     "cache.tasks.make_thumbnails", "provenance.tasks.publish_run", "runs.tasks.sweep_runs",
     "webhooks.tasks.deliver_webhook",
 }
+
+# Task name -> a function of the task's first argument answering (lane,
+# message priority), or None for "normal stills". The apps whose tasks render
+# for a run fill it in their AppConfig.ready() (runs: schedule_run and
+# render_step; provenance: reproduce_run), so this module reads no app's rows.
+Finder = Callable[[object], tuple[str, int] | None]
+ROUTE_FINDERS: dict[str, Finder] = {}
+
+
+def route_finder_register(task_name: str, finder: Finder) -> None:
+    ROUTE_FINDERS[task_name] = finder
 
 
 def queue_name(base: str, kind: str) -> str:
@@ -45,47 +60,7 @@ def message_priority(priority: int) -> int:
 def queue_base() -> str:
     # Read when routing, not at import: a process may be pointed at another
     # base queue after settings load (the test suite's session queue).
-    from l1site.celery import app
-
     return app.conf.task_default_queue
-
-
-def _run_route(run_id) -> tuple[str, int] | None:
-    from runs.models import Run
-
-    row = Run.objects.filter(pk=run_id).values_list("lane", "priority").first()
-    if row is None:
-        return None
-    return row[0], message_priority(row[1])
-
-
-def _step_route(cache_id) -> tuple[str, int] | None:
-    """A step is shared by every run whose plan holds it: it goes where the
-    most demanding of its unfinished runs would (video if any is video, the
-    highest priority of them)."""
-    from runs.models import Run
-
-    rows = list(Run.objects.filter(run_steps__step_id=cache_id, status__in=[
-        Run.Status.PENDING, Run.Status.RUNNING]).values_list("lane", "priority")[:50])
-    if not rows:
-        return None
-    lane = VIDEO if any(r[0] == VIDEO for r in rows) else STILLS
-    return lane, min(message_priority(r[1]) for r in rows)
-
-
-def _reproduction_route(reproduction_id) -> tuple[str, int] | None:
-    from provenance.models import Reproduction
-
-    run_id = (Reproduction.objects.filter(pk=reproduction_id)
-              .values_list("run_id", flat=True).first())
-    return _run_route(run_id) if run_id else None
-
-
-_BY_ARGUMENT = {
-    "runs.tasks.schedule_run": _run_route,
-    "runs.tasks.render_step": _step_route,
-    "provenance.tasks.reproduce_run": _reproduction_route,
-}
 
 
 def route_task(name, args, kwargs, options, task=None, **kw):
@@ -95,7 +70,7 @@ def route_task(name, args, kwargs, options, task=None, **kw):
         return None  # routed by the caller, who read the run (runs.dispatch): no lookup
     if name in UPKEEP_TASKS:
         return {"queue": queue_name(queue_base(), UPKEEP), "priority": message_priority(1)}
-    finder = _BY_ARGUMENT.get(name)
+    finder = ROUTE_FINDERS.get(name)
     if finder is None:
         # Anything else: the base queue, at normal priority (a message with
         # none would be served before every run on Redis).

@@ -19,25 +19,28 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cache.models import CacheItem
 from cache import content
+from cache.models import CacheItem
 from engine.dag import execute
 from engine.dag.store import DirectoryStore
 from engine.errors import EngineError
+from l1site.celery import app
 from l1site.exceptions import DomainError
 from runs import identity
+from runs.context import limits
 from runs.graphs import source_hashes, stored_plan
 from runs.models import Run
-from runs.context import limits
+from runs.routes import run_route
+from runs.services import run_get
 
 from .models import Reproduction
 
 log = logging.getLogger(__name__)
+# Queued by name: provenance.tasks imports this module.
+REPRODUCE_RUN = "provenance.tasks.reproduce_run"
 
 
 def _reproducible(run_id: str) -> Run:
-    from runs.services import run_get
-
     run = run_get(run_id)
     if run.status != Run.Status.COMPLETED:
         raise DomainError(f"run is {run.status}; only completed runs can be reproduced",
@@ -77,10 +80,9 @@ def reproduction_request(run_id: str, *, by, queue: bool = True) -> tuple[Reprod
                 run=run, expected_hash=run.output_id,
                 requested_by=by if getattr(by, "is_authenticated", False) else None)
             if queue:
-                from .tasks import reproduce_run  # tasks import this module
-
                 pk = reproduction.pk
-                transaction.on_commit(lambda: reproduce_run.delay(pk), robust=True)
+                transaction.on_commit(lambda: app.send_task(REPRODUCE_RUN, args=[pk]),
+                                      robust=True)
     except IntegrityError:
         # The partial unique index: one is already in flight.
         active = Reproduction.objects.filter(run=run, status__in=Reproduction.ACTIVE).first()
@@ -88,6 +90,14 @@ def reproduction_request(run_id: str, *, by, queue: bool = True) -> tuple[Reprod
             return reproduction_request(run_id, by=by, queue=queue)
         return active, False
     return reproduction, True
+
+
+def reproduction_route(reproduction_id: int) -> tuple[str, int] | None:
+    """A reproduction renders like its run: its message goes where the
+    run's would (registered with l1site.queues by ProvenanceConfig.ready)."""
+    run_id = (Reproduction.objects.filter(pk=reproduction_id)
+              .values_list("run_id", flat=True).first())
+    return run_route(run_id) if run_id else None
 
 
 class _ScratchStore(DirectoryStore):
