@@ -1,6 +1,8 @@
 """Keeping the cache honest and within bounds: verify every file against its
 hash (cache_verify), collect what nothing refers to (cache_gc), and report
-disk usage. Commands and the admin call these."""
+disk usage. Commands and the admin call these. What the apps above the cache
+still use, and what they do when an item goes, they say through
+cache.holders."""
 
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 
-from . import content
+from . import content, objects
+from .holders import holders
 from .models import CacheItem
 from .services import cache_verify_item
 from .store import Progress, cache_path
@@ -51,19 +54,15 @@ def quarantine(content_hash: str) -> Path:
 
 
 def _repair(item: CacheItem) -> str:
-    """Make the index truthful about a lost file: runs that produced it are
-    failed (submitting again re-renders the same bytes); an item nothing
-    needs is dropped; an asset's content must be imported again."""
-    from runs.models import Run  # runs depends on cache, not the other way round
-
-    lost = Run.objects.filter(output=item, status=Run.Status.COMPLETED).update(
-        status=Run.Status.FAILED, output=None,
-        error="output lost from the cache (missing or corrupt); submit again to re-render")
-    _forget_steps(item)
+    """Make the index truthful about a lost file: its holders let go of it
+    (runs that produced it are failed, so submitting again re-renders the
+    same bytes); an item nothing needs is dropped; an asset's content must
+    be imported again."""
+    notes = [note for holder in holders() if (note := holder.lost(item.pk))]
     if item.assets.exists() or item.pinned:
         return f"{item.pk}: needed by an asset or pinned; import the original file again"
     item.delete()
-    return f"{item.pk}: removed from the index" + (f"; {lost} run(s) marked for re-render" if lost else "")
+    return f"{item.pk}: removed from the index" + "".join(f"; {note}" for note in notes)
 
 
 def cache_verify_all(*, repair: bool = False, progress: Progress = None) -> VerifyReport:
@@ -95,70 +94,35 @@ class GcReport:
     orphan_files: int = 0
     orphan_objects: int = 0  # in the shared store's bucket
     stale_temp_files: int = 0
-    expired_runs: int = 0
+    expired_runs: int = 0  # rows of the holders (runs) whose output was collected
     # "<hash>: <why>" for an item kept because the bucket would not delete
     # its object; gc stops there (the next item would most likely fail the
     # same way, each after a round of retries).
     store_failed: list[str] = field(default_factory=list)
 
 
-def _forget_steps(item: CacheItem) -> None:
-    """Graph steps whose output goes are no longer cached: the next run that
-    needs one renders it again (the same bytes)."""
-    from runs.models import Step
-
-    Step.objects.filter(output=item).update(status=Step.Status.PENDING, output=None,
-                                            media_type="", lease_owner="", lease_expires_at=None)
-
-
-def _active_inputs() -> set[str]:
-    """Inputs of pending and running runs, and every step output an
-    unfinished graph run has planned (a list input's members included)."""
-    from runs.models import Run, Step
-
-    active = [Run.Status.PENDING, Run.Status.RUNNING]
-    hashes = set()
-    for inputs in Run.objects.filter(status__in=active).values_list("inputs", flat=True):
-        for i in inputs:
-            ref = i["content_hash"]
-            hashes.update(ref if isinstance(ref, list) else [ref])
-    hashes.update(Step.objects.filter(run_steps__run__status__in=active, output__isnull=False)
-                  .values_list("output_id", flat=True))
-    return hashes
-
-
 def _in_use(content_hash: str, cutoff) -> bool:
-    """Checked under the item's row lock: an asset, a pin, a run finished
-    within the retention, or a pending or running run that needs it."""
-    from runs.models import Run
-
+    """Checked under the item's row lock: an asset, a pin, or a holder that
+    still needs it (runs: one finished within the retention, or a pending or
+    running run that needs it)."""
     item = CacheItem.objects.select_for_update().filter(pk=content_hash).first()
     if item is None:
         return True  # someone else collected it; nothing to do
-    # Run.inputs is JSON (no foreign key); scanning the few active runs in
-    # Python works on SQLite too, which has no JSON containment lookup.
     return (item.pinned or item.assets.exists()
-            or item.produced_by.filter(Q(finished_at__gte=cutoff) | Q(finished_at__isnull=True)).exists()
-            or item.steps.filter(finished_at__gte=cutoff).exists()
-            or content_hash in _active_inputs())
+            or any(holder.needs(content_hash, cutoff) for holder in holders()))
 
 
 def _collect(content_hash: str, cutoff, report: GcReport) -> int | None:
     """Delete one item if nothing uses it; returns its size, or None if kept.
     Raises StoreUnavailable, with nothing changed, if the bucket (s3) would
     not delete its object."""
-    from runs.models import Run
-
     with transaction.atomic():
         if _in_use(content_hash, cutoff):
             return None
         item = CacheItem.objects.get(pk=content_hash)
-        # Old runs keep their history and provenance; only the bytes go.
-        expired = Run.objects.filter(output=item).update(
-            status=Run.Status.FAILED, output=None,
-            error=f"output collected by cache_gc (older than {settings.GC_KEEP_DAYS} days); "
-                  "submit again to re-render")
-        _forget_steps(item)
+        # Its holders let go first (runs keep their history and provenance;
+        # only the bytes go), or the delete would be refused.
+        expired = sum(holder.collected(content_hash) for holder in holders())
         item.delete()
         # The bucket's object goes last, still under the row lock and before
         # the commit, never after it. A writer indexing the same bytes
@@ -171,12 +135,12 @@ def _collect(content_hash: str, cutoff, report: GcReport) -> int | None:
         # (A writer that read "no row" before this row existed is kept out
         # by the grace period: gc never collects a row younger than that.)
         # If the bucket refuses, the exception rolls everything back: the
-        # row, its runs and steps stay as they were and the next gc tries
-        # again, rather than leaving an object no row leads to. The one
-        # window left is a commit that fails after the delete: the row then
-        # names an object that is gone; this host still has its copy, other
-        # hosts answer 404, and cache_verify there reports it missing
-        # (--repair drops it).
+        # row and its holders' rows (runs, steps) stay as they were and the
+        # next gc tries again, rather than leaving an object no row leads to.
+        # The one window left is a commit that fails after the delete: the
+        # row then names an object that is gone; this host still has its
+        # copy, other hosts answer 404, and cache_verify there reports it
+        # missing (--repair drops it).
         content.unpublish(content_hash)
     report.expired_runs += expired
     # After the commit: a rollback must not lose a file. A crash here leaves
@@ -214,8 +178,6 @@ def _sweep_bucket(report: GcReport, *, dry_run: bool, grace: float) -> None:
     upload whose row never committed (objects are written before their row),
     the bucket's own orphan files. Only objects older than the grace: one
     written just now may be having its row written."""
-    from . import objects  # boto3 only where the s3 store is used
-
     for page in objects.listing(older_than=timezone.now() - timedelta(seconds=grace)):
         known = set(CacheItem.objects.filter(pk__in=[name for name, _ in page])
                     .values_list("pk", flat=True))
@@ -230,25 +192,25 @@ def _sweep_bucket(report: GcReport, *, dry_run: bool, grace: float) -> None:
 def cache_gc(*, dry_run: bool = False, keep_days: int | None = None, max_bytes: int | None = None,
              grace_seconds: int | None = None) -> GcReport:
     """Delete content nothing refers to, oldest first; with max_bytes, only
-    until the cache is that small. Roots: assets, pinned items, outputs of
-    runs finished within keep_days, graph steps finished within keep_days,
-    inputs and planned steps of pending or running runs. With the s3 store
-    the bucket's object goes with the row; if the bucket refuses, the item
-    is kept and named in report.store_failed, and collection stops. Files
-    and, with the s3 store, bucket objects that no row names are removed
-    once older than the grace."""
+    until the cache is that small. Roots: assets, pinned items, and what
+    the holders need (runs: outputs of runs and graph steps finished within
+    keep_days, inputs and planned steps of pending or running runs). With
+    the s3 store the bucket's object goes with the row; if the bucket
+    refuses, the item is kept and named in report.store_failed, and
+    collection stops. Files and, with the s3 store, bucket objects that no
+    row names are removed once older than the grace."""
     keep_days = settings.GC_KEEP_DAYS if keep_days is None else keep_days
     grace = settings.GC_GRACE_SECONDS if grace_seconds is None else grace_seconds
     now = timezone.now()
     cutoff = now - timedelta(days=keep_days)
     report = GcReport()
     total = CacheItem.objects.aggregate(b=Sum("size"))["b"] or 0
-    candidates = (CacheItem.objects
-                  .filter(pinned=False, assets__isnull=True, created_at__lt=now - timedelta(seconds=grace))
-                  .exclude(produced_by__finished_at__gte=cutoff)
-                  .exclude(steps__finished_at__gte=cutoff)
-                  .exclude(pk__in=_active_inputs())
-                  .order_by("created_at").values_list("content_hash", "size"))
+    candidates = CacheItem.objects.filter(pinned=False, assets__isnull=True,
+                                          created_at__lt=now - timedelta(seconds=grace))
+    for holder in holders():
+        for needed in holder.needed(cutoff):
+            candidates = candidates.exclude(pk__in=needed)
+    candidates = candidates.order_by("created_at").values_list("content_hash", "size")
     for content_hash, size in candidates.iterator(chunk_size=500):
         if max_bytes is not None and total <= max_bytes:
             break

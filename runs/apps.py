@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+from cache import holders
 from l1site.queues import route_finder_register
 
 
@@ -7,11 +8,12 @@ class RunsConfig(AppConfig):
     name = "runs"
 
     def ready(self) -> None:
-        # Imported here, as Django asks: it reads runs' models, which are
+        # Imported here, as Django asks: both read runs' models, which are
         # not loaded yet when this module is.
-        from . import routes
+        from . import retention, routes
 
-        # The router sits below runs and never imports it: runs tells it
-        # where its messages go.
+        # The cache and the router sit below runs and never import it: runs
+        # tells them what its rows hold and where its messages go.
+        holders.register("runs", retention.HOLDER)
         route_finder_register("runs.tasks.schedule_run", routes.run_route)
         route_finder_register("runs.tasks.render_step", routes.step_route)
