@@ -28,6 +28,7 @@ from django.conf import settings
 from engine.canonical import is_content_hash
 
 from . import hot, objects
+from .models import CacheItem
 from .store import cache_path, discard, place, temp_file
 
 log = logging.getLogger(__name__)
@@ -149,8 +150,6 @@ def push_all(progress=None) -> dict[str, int]:
     """Upload every indexed file this host holds that the bucket lacks: the
     step that moves a server from ARTDAG_STORE=local to s3. Returns counts of
     pushed, already there, and missing here (indexed, but no local file)."""
-    from .models import CacheItem  # models import nothing from here; keep this module light
-
     if not shared():
         raise StoreUnavailable("ARTDAG_STORE is local: set ARTDAG_STORE=s3 and the bucket first")
     counts = {"pushed": 0, "present": 0, "missing": 0}

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from engine.canonical import is_content_hash
+
 # boto3 and botocore are imported inside the functions that call the bucket,
 # never at module level: cache.content imports this module in every process,
 # and a web process on the local store (ARTDAG_STORE=local) would carry
@@ -33,7 +35,7 @@ class ObjectMissing(Exception):
 
 @functools.lru_cache(maxsize=1)
 def _transfer():
-    from boto3.s3.transfer import TransferConfig
+    from boto3.s3.transfer import TransferConfig  # not at the top: see above
 
     # Multipart above 64 MiB, four parts in flight: about 64 MiB of buffers at
     # most, whatever the file size (boto3's default of ten 8 MiB parts is close,
@@ -44,8 +46,8 @@ def _transfer():
 
 @functools.lru_cache(maxsize=4)
 def _client(endpoint: str, region: str, key_id: str, secret: str):
-    import boto3
-    from botocore.config import Config
+    import boto3  # not at the top: see above
+    from botocore.config import Config  # likewise
 
     credentials = {"aws_access_key_id": key_id, "aws_secret_access_key": secret} if key_id else {}
     return boto3.session.Session().client(
@@ -74,8 +76,8 @@ def where(content_hash: str) -> str:
 def _translated(content_hash: str, doing: str = ""):
     """boto3's errors as ours: ObjectMissing for "no such object", and
     StoreUnavailable for everything else (unreachable, refused, throttled)."""
-    from boto3.exceptions import S3UploadFailedError
-    from botocore.exceptions import BotoCoreError, ClientError
+    from boto3.exceptions import S3UploadFailedError  # not at the top: see above
+    from botocore.exceptions import BotoCoreError, ClientError  # likewise
 
     try:
         yield
@@ -126,8 +128,6 @@ def listing(older_than) -> Iterator[list[tuple[str, int]]]:
     """The bucket's content objects last written before `older_than` (an
     aware datetime), as (hash, size) pages of up to 1,000: S3's own page.
     Keys under the prefix that do not name a content hash are not ours."""
-    from engine.canonical import is_content_hash
-
     pages = client().get_paginator("list_objects_v2").paginate(
         Bucket=settings.S3_BUCKET, Prefix=settings.S3_PREFIX)
     with _translated("", "listing of "):

@@ -19,6 +19,7 @@ from l1site.exceptions import DomainError, NotFound
 from . import content, thumbs
 from .models import CacheItem
 from .store import HashingWriter, Progress, cache_path, hash_file, store_bytes, store_file
+from .uploads import disk_full
 
 
 def _describe(content_hash: str, original_name: str, *, rendered: bool = False) -> dict:
@@ -152,8 +153,6 @@ def cache_store_upload(writer: HashingWriter, *, name: str, owner) -> tuple[Cach
     except OSError as exc:
         writer.abort()
         if exc.errno == errno.ENOSPC:
-            from .uploads import disk_full  # uploads imports the store, not us
-
             raise disk_full() from None
         raise
     return cache_record(content_hash, size, origin=CacheItem.Origin.UPLOADED,

@@ -28,13 +28,16 @@ import av
 from PIL import Image, ImageOps, ImageSequence
 
 from engine import probe
+from l1site.celery import app
 
-from .models import CacheItem
 from . import content
 from .headers import immutable_cache_control
+from .models import CacheItem
 
 log = logging.getLogger(__name__)
 
+# Queued by name: cache.tasks imports this module.
+MAKE_THUMBNAILS = "cache.tasks.make_thumbnails"
 SIZES = (256, 1024)
 MEDIA_TYPE = "image/webp"
 # An animated thumbnail keeps frames until it holds this many pixels; a longer
@@ -240,10 +243,9 @@ def thumbnails_missing():
 
 
 def _queue(content_hash: str) -> None:
-    from .tasks import make_thumbnails  # tasks import this module
-
     queue = {"queue": settings.THUMB_QUEUE} if settings.THUMB_QUEUE else {}
-    make_thumbnails.apply_async(args=[content_hash], **queue)
+    # ignore_result as the task declares it: nobody waits for a result.
+    app.send_task(MAKE_THUMBNAILS, args=[content_hash], ignore_result=True, **queue)
 
 
 def thumbnails_queue(item: CacheItem) -> None:

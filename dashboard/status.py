@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from l1site.celery import app
+from l1site.queues import KINDS, queue_name
+
 log = logging.getLogger(__name__)
 
 
@@ -26,10 +29,6 @@ def broker_status(ping_timeout: float = 1.0) -> dict:
 
     One connection, tried once: with the broker down, the panel says so in a
     moment instead of waiting out kombu's default reconnect loop."""
-    from l1site.celery import app
-
-    from l1site.queues import KINDS, queue_name
-
     result = {"queue_depth": None, "queues": None, "workers": None}
     try:
         conn = app.connection_for_write()

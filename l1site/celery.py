@@ -3,6 +3,7 @@ import time
 
 from celery import Celery
 from celery.signals import before_task_publish, task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "l1site.settings")
 
@@ -20,8 +21,6 @@ def recycle_connections(sender=None, **kwargs) -> None:
     (settings.CELERY_DB_REUSE_MAX): it closes them before and after every
     task, so every render paid for a new PostgreSQL connection (about 7 ms)."""
     if not getattr(getattr(sender, "request", None), "is_eager", False):
-        from django.db import close_old_connections
-
         close_old_connections()
 
 

@@ -25,6 +25,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from .celery import app
 from .errors import error_body
 
 BROKER_TIMEOUT = 3  # seconds; a probe must answer before the balancer gives up
@@ -44,8 +45,6 @@ def _database() -> str:
 
 
 def _broker() -> str:
-    from .celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
     return "ok"
@@ -60,8 +59,6 @@ def _cache_dir() -> str:
 
 
 def queue_names() -> list[str]:
-    from .celery import app
-
     names = [q.name for q in (app.conf.task_queues or ())]
     extra = [app.conf.task_default_queue, settings.THUMB_QUEUE,
              getattr(settings, "L2_PUBLISH_QUEUE", "")]
@@ -97,8 +94,6 @@ def _oldest_published(channel, queue: str) -> float | None:
 
 def queue_depths() -> dict[str, dict]:
     """Each queue's waiting messages and how long the next in line has waited."""
-    from .celery import app
-
     now = time.time()
     depths = {}
     with app.connection_for_read() as conn:
@@ -114,8 +109,6 @@ def queue_depths() -> dict[str, dict]:
 
 def _workers() -> dict[str, dict]:
     """Each answering worker's queues, concurrency and tasks in progress."""
-    from .celery import app
-
     inspect = app.control.inspect(timeout=settings.HEALTH_WORKER_TIMEOUT)
     with ThreadPoolExecutor(3) as pool:
         queues, stats, active = pool.map(lambda ask: ask() or {},

@@ -21,8 +21,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.permissions import may_change
+from l1site.celery import app
 from l1site.exceptions import DomainError
 from runs.models import Run
+from runs.services import run_get
 
 from .models import Publication
 
@@ -31,6 +33,8 @@ MAX_BACKOFF_SECONDS = 3600
 HISTORY_LENGTH = 20
 # No worker has tried it after this long: the broker lost the message (or was down at commit).
 LOST_QUEUED = timedelta(minutes=10)
+# Queued by name: provenance.tasks imports this module.
+PUBLISH_RUN = "provenance.tasks.publish_run"
 
 
 def queue_option() -> dict:
@@ -50,8 +54,6 @@ def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication
     Returns (publication, queued); publishing again returns the same
     publication and queues nothing, unless the last one failed for good or
     its message was lost. `attempts` and `history` run across requeues."""
-    from runs.services import run_get
-
     run = run_get(run_id)
     if not may_change(by, run):
         raise DomainError("only the run's owner or staff may publish it",
@@ -85,11 +87,9 @@ def publication_request(run_id: str, *, by, l1_server: str) -> tuple[Publication
             requested_by=by, error="", l2_status=None, l2_response=None,
             queued_at=timezone.now(), updated_at=timezone.now()))
         if queued:
-            from .tasks import publish_run  # tasks import this module
-
             pk = publication.pk
             transaction.on_commit(
-                lambda: publish_run.apply_async(args=[pk], **send_options()),
+                lambda: app.send_task(PUBLISH_RUN, args=[pk], **send_options()),
                 robust=True)
     publication.refresh_from_db()
     return publication, queued
