@@ -39,6 +39,7 @@ from l1site.dbclock import Now
 from .events import run_event
 from .inputs import media_kind
 from .models import Run
+from .queueing import run_queue
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,6 @@ def waiting_order():
 
 
 def _send(run_id: str, task_id: str, lane: str, priority: int) -> None:
-    from .recovery import run_queue  # recovery imports the sweep's helpers from here
-
     if not run_queue(run_id, task_id, route=(lane, priority), queued=True):
         # The broker is away: not queued after all, so a later release or
         # the sweep hands it out again.

@@ -19,6 +19,9 @@ import logging
 import django.dispatch
 from django.db import transaction
 
+from . import dispatch
+from .models import Run
+
 log = logging.getLogger(__name__)
 
 # sender=Run, run_id=..., status=... (completed, failed or cancelled), owner_id=... (or None).
@@ -26,9 +29,6 @@ finished = django.dispatch.Signal()
 
 
 def _after_commit(run_id: str, status: str, release: bool, owner_id: int | None) -> None:
-    from . import dispatch
-    from .models import Run
-
     if owner_id is OWNER_UNKNOWN:
         owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first()
     if release and owner_id is not None:

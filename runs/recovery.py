@@ -20,9 +20,8 @@ from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
-from l1site.dbclock import Now, db_ago
+from l1site.dbclock import db_ago
 from l1site.exceptions import DomainError
-from l1site.queues import message_priority, queue_base, queue_name
 
 from .dispatch import release_waiting
 from .events import run_event
@@ -30,36 +29,10 @@ from .graphs import create_steps, graph_plan, plan_json
 from .inputs import is_small
 from .lifecycle import run_finished
 from .models import Run
+from .queueing import run_queue, schedule_run
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500  # per kind per sweep; the next sweep takes the rest
-
-
-def run_queue(run_id: str, task_id: str, *, route: tuple[str, int] | None = None,
-              queued: bool = False) -> bool:
-    """Hand the run's message to the broker and record that it is queued.
-    Returns False, leaving the run "not yet queued", if the broker is away.
-    ``route``: the run's (lane, priority) when the caller read them, which
-    saves the router reading them again; ``queued``: queued_at is set already
-    (runs.dispatch sets it as it releases the run)."""
-    from .tasks import schedule_run  # tasks import steps, which import us
-
-    options = {}
-    if route is not None:
-        options = {"queue": queue_name(queue_base(), route[0]),
-                   "priority": message_priority(route[1])}
-    try:
-        schedule_run.apply_async(args=[run_id], task_id=task_id, **options)
-    except Exception as exc:  # noqa: BLE001 - kombu/redis raise many types; the sweep retries
-        run_event(run_id, "pending", queue="not yet queued", task=task_id, level=logging.WARNING,
-                  reason=f"broker unreachable: {type(exc).__name__}: {exc}"[:300])
-        return False
-    if not queued:
-        # The database's clock: the sweep on another host compares it (step 2).
-        Run.objects.filter(pk=run_id, task_id=task_id, queued_at__isnull=True).update(
-            queued_at=Now())
-    run_event(run_id, "pending", queue="queued", task=task_id)
-    return True
 
 
 def _requeue(run: Run, *, reason: str, **match) -> bool:
@@ -85,10 +58,8 @@ def _fail(run: Run, message: str) -> bool:
 
 
 def _schedule(run_id: str) -> bool:
-    from .tasks import schedule_run
-
     try:
-        schedule_run.delay(run_id)
+        schedule_run(run_id)
     except Exception as exc:  # noqa: BLE001 - the broker is away; the next sweep retries
         log.warning("sweep could not schedule graph run %s: %s", run_id, exc)
         return False

@@ -23,7 +23,7 @@ from .events import run_event
 from .inputs import check_sources, is_small
 from .lifecycle import run_finished
 from .models import Recipe, Run, RunInput, Step
-from .recovery import run_queue
+from .queueing import revoke, run_queue
 
 
 def recipe_get(name: str) -> Recipe:
@@ -187,13 +187,10 @@ def run_cancel(run_id: str, *, by) -> Run:
     run_event(run_id, "cancelled", by=by.username, was=run.status, task=run.task_id)
     run_finished(run_id, Run.Status.CANCELLED)
     if run.task_id:
-        from l1site.celery import app
-
         # Terminating only reaches a worker that holds the task; revoking also
         # drops the message if it is still queued. (A run rendered step by
         # step has no one task: its running steps finish, shared with others.)
-        transaction.on_commit(lambda: app.control.revoke(run.task_id, terminate=True),
-                              robust=True)
+        transaction.on_commit(lambda: revoke(run.task_id), robust=True)
     run.refresh_from_db()
     return run
 

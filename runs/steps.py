@@ -52,21 +52,20 @@ from .graphs import stored_plan
 from .heartbeat import beating
 from .lifecycle import OWNER_UNKNOWN, run_finished
 from .models import Run, RunStep, Step
+from .queueing import render_step, schedule_run
 
 log = logging.getLogger(__name__)
+
+
 def queue_schedule(run_id: str) -> None:
     """Schedule the run after commit (a step it waits on is done). If the
     broker is away the sweep schedules it."""
-    from .tasks import schedule_run
-
-    transaction.on_commit(lambda: schedule_run.delay(run_id), robust=True)
+    transaction.on_commit(lambda: schedule_run(run_id), robust=True)
 
 
 def _queue_steps(cache_ids: list[str]) -> None:
-    from .tasks import render_step
-
     for cache_id in cache_ids:
-        transaction.on_commit(lambda c=cache_id: render_step.delay(c), robust=True)
+        transaction.on_commit(lambda c=cache_id: render_step(c), robust=True)
 
 
 def _failure(exc: BaseException, where: str) -> str:

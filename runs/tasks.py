@@ -2,10 +2,13 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import recovery, steps
+from . import queueing, recovery, steps
 
 
+# Named by the constants runs.queueing sends them by: the modules these
+# tasks call queue them without importing this one.
 @shared_task(
+    name=queueing.SCHEDULE_RUN,
     bind=True,
     acks_late=True,                # ack only after the render is recorded...
     reject_on_worker_lost=True,    # ...and requeue if the worker dies mid-render
@@ -27,6 +30,7 @@ def schedule_run(self, run_id: str) -> None:
 
 
 @shared_task(
+    name=queueing.RENDER_STEP,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,   # a dead worker's step comes back (its lease also runs out)
