@@ -6,6 +6,8 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here, as Django asks: these modules import models, which
+        # are not loaded until the apps are.
         from runs.lifecycle import finished
 
         from . import services
