@@ -7,18 +7,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # django-axes reports through signals; these are the two things the
-        # lock-out adds to it (accounts.lockout says why).
+        # lock-out adds to it (accounts.lockout says why). Imported here, as
+        # Django asks: accounts.lockout imports axes' models, which are not
+        # loaded until the apps are.
         from axes.signals import user_locked_out
         from django.contrib.auth.signals import user_logged_in
 
         from . import lockout
 
         user_locked_out.connect(lockout.log_lockout, dispatch_uid="accounts-log-lockout")
-        user_logged_in.connect(_forget_failures, dispatch_uid="accounts-forget-failures")
-
-
-def _forget_failures(sender, request, user, **kwargs):
-    from . import lockout
-
-    if request is not None:  # force_login in tests and scripts passes none
-        lockout.forget_failures(request, user.get_username())
+        user_logged_in.connect(lockout.on_logged_in, dispatch_uid="accounts-forget-failures")

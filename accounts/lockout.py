@@ -23,6 +23,8 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_parameters, get_cool_off, get_credentials
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -129,9 +131,6 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
             "form": AuthenticationForm(request, initial={"username": username or ""}),
             "next": request.POST.get("next", ""), "locked_out": lock.message()}, status=429)
     elif request.path.startswith(ADMIN_PREFIX):
-        from django.contrib import admin
-        from django.contrib.admin.forms import AdminAuthenticationForm
-
         response = render(request, "admin/login.html", {
             **admin.site.each_context(request), "title": "Log in",
             "app_path": request.get_full_path(), "username": request.user.get_username(),
@@ -161,6 +160,13 @@ def lift(*, username: str | None = None, address: str | None = None) -> int:
         attempts = attempts.filter(username=username)
     count, _ = attempts.delete()
     return count
+
+
+def on_logged_in(sender, request, user, **kwargs) -> None:
+    """django.contrib.auth's user_logged_in: a login through the login forms
+    forgets that username's failures from that address."""
+    if request is not None:  # force_login in tests and scripts passes none
+        forget_failures(request, user.get_username())
 
 
 def log_lockout(sender, request, username, ip_address, **kwargs) -> None:

@@ -8,4 +8,6 @@ class LiveConfig(AppConfig):
     def ready(self) -> None:
         # runs announces state changes and progress with signals (runs.events);
         # this app records them as events. runs imports nothing from here.
+        # Imported here, as Django asks: receivers import models, which are
+        # not loaded until the apps are.
         from . import receivers  # noqa: F401

@@ -38,6 +38,7 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix  # noqa: E4
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.urls import set_script_prefix  # noqa: E402
 
+from . import hub  # noqa: E402
 from .zerocopy import EXTENSION as ZEROCOPY  # noqa: E402
 
 STREAM_PATHS = re.compile(r"^/(events|runs/[^/]+/events)$")
@@ -161,8 +162,6 @@ async def application(scope, receive, send):
 
 
 async def _lifespan(receive, send):
-    from . import hub
-
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":

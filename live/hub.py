@@ -128,6 +128,8 @@ class Hub:
                     self._drop(sub)
 
     async def _listen(self) -> None:
+        # Imported only by an installation that has Redis (LIVE_REDIS_URL):
+        # without it the hub polls and never loads the client.
         import redis.asyncio as aioredis
 
         name = await self.db(wake.channel)

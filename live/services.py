@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from engine.dag.execute import PROGRESS_EVERY
 from runs.models import Run, RunStep, Step
@@ -233,8 +234,6 @@ def frame_sampled(run_id: str | None, cache_id: str, node: str, frame) -> None:
 
 def preview_save(run_id: str, node: str, frame_no: int, image) -> int:
     """Store a small JPEG of ``image`` (HxWx3 uint8) as the run's preview; returns its version."""
-    from PIL import Image
-
     picture = Image.fromarray(image)
     picture.thumbnail((settings.LIVE_PREVIEW_PIXELS, settings.LIVE_PREVIEW_PIXELS))
     buffer = io.BytesIO()

@@ -29,6 +29,8 @@ def publish(event_id: int) -> None:
         return
     try:
         if _client is None:
+            # Imported only by an installation that has Redis: one on the
+            # filesystem queue never loads the client.
             import redis
 
             _client = redis.Redis.from_url(settings.LIVE_REDIS_URL, socket_timeout=2,

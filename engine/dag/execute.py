@@ -15,6 +15,7 @@ its delivery format, any other step as a lossless intermediate.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from engine.errors import EngineError
 from engine.limits import Limits
 
 from . import plan as planning
+from .ops import avio
 from .ops._values import LIST_MEDIA_TYPE, Clip, Frame
 from .plan import Plan, Step
 
@@ -33,14 +35,6 @@ OPS = {name: f"engine.dag.ops.{name.lower()}" for name in
        ("SOURCE", "EFFECT", "TRANSFORM", "RESIZE", "SEGMENT", "SEQUENCE", "LAYER", "BLEND", "MUX",
         "AUDIO_MIX", "ANALYZE", "MAP")}
 PROGRESS_EVERY = 25  # frames between two progress reports
-
-
-def _avio():
-    # Imported on first use: PyAV adds about 28 MB to every process that
-    # loads it, and the web server plans graphs but never decodes media.
-    from .ops import avio
-
-    return avio
 
 
 class MissingInput(EngineError):
@@ -74,7 +68,7 @@ class Context:
             if found is None:
                 raise MissingInput(f"nothing is stored under {cache_id}")
             path, media_type = found
-            self._memo[cache_id] = _avio().read(path, media_type=media_type, limits=self.limits)
+            self._memo[cache_id] = avio.read(path, media_type=media_type, limits=self.limits)
         return self._memo[cache_id]
 
     def run_graph(self, graph: dict, bindings: dict[str, str]) -> str:
@@ -129,8 +123,6 @@ def _take_over(ctx: Context, step: Step, path: Path, media_type: str) -> None:
 
 def run_step(step: Step, ctx: Context) -> None:
     """Render one step whose inputs are stored, and store its result."""
-    import importlib
-
     if step.type == "SOURCE" and not step.inputs:
         # A list input's manifest is derived from its members: write it here.
         if step.items is not None and ctx.store.find(step.cache_id) is None:
@@ -145,8 +137,8 @@ def run_step(step: Step, ctx: Context) -> None:
     ctx.node, ctx.input_names = step.node, _names(step, ctx)
     try:
         value = module.run(step.config, inputs, ctx)
-        path, media_type = _avio().write(_counted(value, step, ctx), deliver=step.deliver,
-                                         directory=ctx.temp_dir)
+        path, media_type = avio.write(_counted(value, step, ctx), deliver=step.deliver,
+                                      directory=ctx.temp_dir)
     finally:
         ctx.node, ctx.input_names = outer
     _take_over(ctx, step, Path(path), media_type)

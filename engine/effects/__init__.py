@@ -24,6 +24,8 @@ from typing import Any, Callable
 import numpy as np
 
 from engine.canonical import hash_object
+from engine.effects import _common
+from engine.effects._common import check_frame, use_threads
 from engine.errors import InvalidParams
 
 PARAM_KINDS = ("int", "float", "bool", "choice")
@@ -62,8 +64,6 @@ class Effect:
         Any edit to an effect's code, or an upgrade of OpenCV or Pillow, gives
         a new hash, so a render made by other code is never served from the
         cache for this one (tests/engine/test_effect_versions.py)."""
-        from engine.effects import _common
-
         module = sys.modules[self.fn.__module__]
         names = sorted({module.__name__, _common.__name__, __name__} | _effect_modules(module))
         return hash_object(
@@ -241,8 +241,6 @@ def apply(
     over (ARTDAG_EFFECT_THREADS on the server). It changes the time only:
     every kernel computes each pixel on its own, so the bytes are the same.
     """
-    from engine.effects._common import check_frame, use_threads
-
     if isinstance(effect, str):
         effect = get_effect(effect)
     if isinstance(imgs, np.ndarray):
