@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 
 from . import scopes as token_scopes
 from .models import ApiToken

@@ -9,7 +9,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 from . import scopes, services
 from .authentication import ApiTokenAuthentication, PasswordAuthentication

@@ -2,7 +2,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.permissions import may_change
 from cache.services import cache_item_present
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 
 from .models import Asset
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 from runs import services as runs
 from runs.models import Run
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 from .models import CacheItem
 

@@ -14,7 +14,7 @@ from engine import media
 from engine.canonical import is_content_hash
 from engine.errors import EngineError, TooLarge
 from engine.probe import MediaFacts, probe
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 
 from . import content, thumbs
 from .models import CacheItem

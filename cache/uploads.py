@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 from .store import HashingWriter
 

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import OpenUnlessPrivate
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from l1site.parsers import BoundedJSONParser
 from l1site.pagination import NewestFirst
 

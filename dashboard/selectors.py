@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from assets.selectors import cache_search
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from runs.selectors import runs_listed, server_counts
 
 # tests/pages/*_scale.py read the cache browser's query by its former name here.

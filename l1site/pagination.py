@@ -18,7 +18,7 @@ from urllib.parse import parse_qs
 from django.core.exceptions import ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 
-from .exceptions import DomainError
+from .errors import DomainError
 
 
 def invalid_cursor() -> DomainError:

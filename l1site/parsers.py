@@ -2,7 +2,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser, JSONParser
 
-from .exceptions import DomainError
+from .errors import DomainError
 
 
 class BoundedJSONParser(JSONParser):

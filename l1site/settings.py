@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["l1site.parsers.BoundedJSONParser",
                                "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "l1site.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "l1site.error_responses.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["l1site.throttles.AnonThrottle",
                                  "l1site.throttles.UserThrottle",
                                  "l1site.throttles.ScopedThrottle"],

@@ -76,7 +76,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
 ]
 
-handler400 = "l1site.errors.json_400"
-handler403 = "l1site.errors.json_403"
-handler404 = "l1site.errors.json_404"
-handler500 = "l1site.errors.json_500"
+handler400 = "l1site.error_responses.json_400"
+handler403 = "l1site.error_responses.json_403"
+handler404 = "l1site.error_responses.json_404"
+handler500 = "l1site.error_responses.json_500"

@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 from runs import services as runs
 
 from . import selectors, streams

@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 
 from cache.models import CacheItem
 from cache.services import cache_item
-from l1site.exceptions import NotFound
+from l1site.errors import NotFound
 from runs.models import Run, RunInput
 
 MAX_RUNS = 500

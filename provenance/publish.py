@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.permissions import may_change
 from l1site.celery import app
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from runs.models import Run
 from runs.services import run_get
 

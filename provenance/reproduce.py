@@ -25,7 +25,7 @@ from engine.dag import execute
 from engine.dag.store import DirectoryStore
 from engine.errors import EngineError
 from l1site.celery import app
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from runs import identity
 from runs.context import limits
 from runs.graphs import source_hashes, stored_plan

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat
                                                           load_pem_public_key)
 from django.conf import settings
 
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 from l1site.signing import records, sign, signing_key
 from runs.models import Run
 from runs.services import run_get

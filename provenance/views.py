@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import OpenUnlessPrivate
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from runs.serializers import RunSerializer
 from runs.services import run_get
 

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from cache.admin_previews import thumbnail_html
 from engine.dag.document import RecipeInvalid
 from engine.dag.validate import validate
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 from . import graphs, services
 from .models import Recipe, Run

@@ -24,7 +24,7 @@ from engine.dag.document import RecipeInvalid
 from engine.dag.execute import list_manifest
 from engine.dag.validate import validate
 from engine.errors import InvalidParams
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 
 from .builtin import CHAINS
 from .inputs import check_sources

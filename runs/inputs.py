@@ -15,7 +15,7 @@ from django.conf import settings
 
 from cache.models import CacheItem
 from engine.dag import plan as planning
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 # A plan renders in one task when its steps to render are a line of at most
 # this many (each reads the one before: no two could run at once on two

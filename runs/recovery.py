@@ -21,7 +21,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from l1site.dbclock import db_ago
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 from .dispatch import release_waiting
 from .events import run_event

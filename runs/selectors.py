@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 
 from assets.models import Asset
 from cache.models import CacheItem
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 from .models import Recipe, Run
 

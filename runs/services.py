@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.permissions import may_change  # noqa: F401 - runs' callers import it from here
 from cache.models import CacheItem
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 
 from . import dispatch, graphs
 from .events import run_event

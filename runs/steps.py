@@ -42,7 +42,7 @@ from cache import content
 from engine.dag import execute, plan as planning
 from engine.errors import EngineError
 from l1site.dbclock import Now, db_after, db_ago, db_sql
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from l1site.signing import sign
 
 from . import identity

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import urllib3
 from django.conf import settings
 
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 TOLERANCE = 300  # seconds a receiver accepts between the timestamp and its clock
 

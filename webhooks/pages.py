@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 from . import services
 from .serializers import WebhookCreateSerializer

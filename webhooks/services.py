@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from l1site.celery import app
-from l1site.exceptions import DomainError, NotFound
+from l1site.errors import DomainError, NotFound
 from runs.models import Run
 
 from . import delivery

@@ -10,7 +10,7 @@ from assets.services import asset_register
 from cache import services as cache_services
 from cache.models import CacheItem
 from cache.uploads import CacheUploadedFile
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from runs import services as run_services
 from runs.models import Recipe, Run
 from runs.selectors import recipes_listed

@@ -8,7 +8,7 @@ from accounts.authentication import ApiTokenAuthentication
 from cache import services, thumbs
 from cache.models import CacheItem
 from l1site.errors import error_body
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from provenance.lineage import lineage
 from runs.selectors import recipes_listed, runs_consuming
 

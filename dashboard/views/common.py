@@ -8,7 +8,7 @@ import functools
 from django.http import Http404
 from django.shortcuts import render
 
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 
 def error_page(request, status: int, message: str, code: str = "error"):

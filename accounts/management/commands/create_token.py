@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.scopes import SCOPES
 from accounts.services import token_create
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from provenance.reproduce import reproduce_now
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from provenance import services
 
 

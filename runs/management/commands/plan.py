@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from engine.errors import EngineError
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from runs.cli import add_run_arguments, parse_inputs, parse_params
 from runs.graphs import graph_plan, graph_run_id, plan_report
 from runs.services import recipe_get

@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from cache.store import cache_path
 from engine.errors import EngineError
-from l1site.exceptions import DomainError
+from l1site.errors import DomainError
 from runs.graphs import run_progress
 from runs.models import Run
 from runs.cli import add_run_arguments, parse_inputs, parse_params
