@@ -19,9 +19,6 @@ from assets.selectors import cache_search
 from l1site.errors import DomainError
 from runs.selectors import runs_listed, server_counts
 
-# tests/pages/*_scale.py read the cache browser's query by its former name here.
-cache_items = cache_search
-
 # The media type filter's choices: "kind/" matches every subtype (as the API's ?media_type= does).
 MEDIA_TYPE_CHOICES = [("", "any type"), ("image/", "images"), ("image/png", "PNG"),
                       ("image/jpeg", "JPEG"), ("image/webp", "WebP"), ("image/gif", "GIF"),

@@ -158,6 +158,10 @@
       const source = new EventSource("/events");
       let opened = false;
       source.addEventListener("open", () => {
+        // The stream starts at its own "now": a run that changed between the
+        // page's render and this first connection would be missed, so the
+        // list is read once more (reconnections resume by Last-Event-ID).
+        if (!opened) refresh();
         opened = true;
         if (polling) { clearInterval(polling); polling = null; }
       });

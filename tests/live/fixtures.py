@@ -4,7 +4,6 @@ workers, live.asgi) against the test database, for the event streams."""
 from __future__ import annotations
 
 import io
-import socket
 import subprocess
 import time
 
@@ -14,6 +13,7 @@ from django.db import connection
 from PIL import Image
 
 from tests.conftest import ROOT, worker_env
+from tests.helpers import free_port
 
 
 def picture(seed: int) -> bytes:
@@ -21,12 +21,6 @@ def picture(seed: int) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (96 + seed, 64), (seed * 40 % 256, 90, 160)).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_web(env: dict, log_path, *, workers: int = 1) -> tuple[subprocess.Popen, str]:

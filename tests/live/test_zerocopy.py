@@ -19,7 +19,8 @@ from cache.services import cache_store_bytes
 from live.asgi import _file_part
 from live.zerocopy import EXTENSION, ZeroCopyHttpToolsProtocol
 from tests.conftest import worker_env
-from tests.live.fixtures import free_port, start_web, stop
+from tests.helpers import free_port
+from tests.live.fixtures import start_web, stop
 
 SIZE = 3 * 1024 * 1024 + 17  # several socket buffers, and not a round number
 

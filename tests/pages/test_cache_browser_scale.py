@@ -10,6 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from assets.models import Asset
+from assets.selectors import cache_search
 from cache.models import CacheItem
 from dashboard import selectors
 from tests.pages.conftest import bench_rows
@@ -36,7 +37,7 @@ def test_at_100000_items_deep_pages_and_searches_walk_indexes(browser):
     # A page 90,000 rows deep: the plan seeks the index, the rows are the right ones.
     last = ordered[90_000 - 1]
     cursor = f"{last.created_at.isoformat()}~{last.content_hash}"
-    plan = selectors.after(selectors.cache_items(), cursor, "content_hash")[:49].explain()
+    plan = selectors.after(cache_search(), cursor, "content_hash")[:49].explain()
     assert "cache_newest" in plan and "Sort" not in plan, plan
     page = selectors.cache_browse(cursor=cursor, limit=48)
     assert [r.content_hash for r in page.rows] == [r.content_hash for r in ordered[90_000:90_048]]
@@ -44,9 +45,9 @@ def test_at_100000_items_deep_pages_and_searches_walk_indexes(browser):
     # A media type or an origin is a walk of an index in the same order,
     # ties included: no sort, not even an incremental one, on a deep page.
     # A rare type (here one no row has) walks its own index, cache_by_type.
-    for filtered in (selectors.cache_items(media_type="image/gif"),
-                     selectors.cache_items(origin="rendered"),
-                     selectors.cache_items(media_type="image/webp")):
+    for filtered in (cache_search(media_type="image/gif"),
+                     cache_search(origin="rendered"),
+                     cache_search(media_type="image/webp")):
         plan = selectors.after(filtered, cursor, "content_hash")[:49].explain()
         assert "Index Scan" in plan and "Sort" not in plan and "Seq Scan" not in plan, plan
     assert "cache_by_type" in plan, plan
@@ -63,7 +64,7 @@ def test_at_100000_items_deep_pages_and_searches_walk_indexes(browser):
 
     # A hash prefix goes through the primary key, asset names included.
     prefix = rows[12345].content_hash[:5]
-    plan = selectors.cache_items(q=prefix)[:49].explain()
+    plan = cache_search(q=prefix)[:49].explain()
     assert "cache_cacheitem_pkey" in plan, plan
     assert rows[12345].content_hash in [r.content_hash for r in selectors.cache_browse(q=prefix).rows]
     assert [r.content_hash for r in selectors.cache_browse(q="light").rows] == [rows[7].content_hash]
@@ -81,9 +82,9 @@ def test_a_media_kind_walks_an_index_whether_it_matches_nothing_or_everything(br
 
     # A kind no row has is a seek into cache_by_kind, not a walk of every row
     # in cache_newest; one nearly every row has may walk either, never a sort.
-    plan = selectors.cache_items(media_type="audio/")[:49].explain()
+    plan = cache_search(media_type="audio/")[:49].explain()
     assert "Index Scan using cache_by_kind" in plan and "Sort" not in plan, plan
-    rows = selectors.cache_items(media_type="image/")
+    rows = cache_search(media_type="image/")
     last = rows[15_000 - 1]
     for query in (rows, selectors.after(rows, f"{last.created_at.isoformat()}~{last.content_hash}",
                                         "content_hash")):
@@ -96,7 +97,7 @@ def test_a_media_kind_walks_an_index_whether_it_matches_nothing_or_everything(br
 
     images = listed("image/")
     assert images[:2] == [extra["image/jpeg"].pk, extra["image/png"].pk] and len(images) == 48
-    assert selectors.cache_items(media_type="image/").count() == 20_002
+    assert cache_search(media_type="image/").count() == 20_002
     assert listed("video/") == [extra["video/mp4"].pk]
     assert listed("application/") == [extra["application/x-image"].pk]
     assert listed("audio/") == []
