@@ -9,6 +9,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from l1site.error_responses import first_message
 from l1site.errors import DomainError
 
 from . import scopes, services
@@ -118,9 +119,8 @@ def profile(request):
 def profile_token_create(request):
     data = TokenCreateSerializer(data=request.POST)
     if not data.is_valid():
-        field, errors = next(iter(data.errors.items()))
-        first = errors[0] if isinstance(errors, list) else next(iter(errors.values()))[0]
-        messages.error(request, services.NAME_RULE if field == "name" else f"{field}: {first}")
+        messages.error(request, services.NAME_RULE if next(iter(data.errors)) == "name"
+                       else first_message(data.errors))
         return redirect("profile")
     try:
         _, key = services.token_create(user=request.user, **data.validated_data)

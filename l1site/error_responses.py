@@ -17,13 +17,14 @@ from engine.errors import EngineError, TooLarge
 
 from .errors import DomainError, error_body
 
-def _first_message(detail) -> str:
+def first_message(detail) -> str:
+    """The first of a serializer's errors, as one line ("field: what is wrong")."""
     if isinstance(detail, dict):
         for key, value in detail.items():
-            text = _first_message(value)
+            text = first_message(value)
             return text if key == "non_field_errors" else f"{key}: {text}"
     if isinstance(detail, list) and detail:
-        return _first_message(detail[0])
+        return first_message(detail[0])
     return str(detail)
 
 
@@ -41,10 +42,10 @@ def api_exception_handler(exc, context):
     if response is None:
         return None  # a real bug: let Django log it and answer 500 (handler500)
     if isinstance(exc, exceptions.ValidationError):
-        body = error_body("invalid", _first_message(exc.detail), {"fields": exc.detail})
+        body = error_body("invalid", first_message(exc.detail), {"fields": exc.detail})
     else:
         code = getattr(exc, "default_code", "error")
-        body = error_body(code, _first_message(response.data.get("detail", response.data)))
+        body = error_body(code, first_message(response.data.get("detail", response.data)))
     response.data = body
     return response
 

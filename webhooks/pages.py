@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from l1site.error_responses import first_message
 from l1site.errors import DomainError
 
 from . import services
@@ -23,9 +24,7 @@ def profile_webhook_create(request):
     data = WebhookCreateSerializer(data={"url": request.POST.get("url", "").strip(),
                                          "events": request.POST.getlist("events")})
     if not data.is_valid():
-        field, errors = next(iter(data.errors.items()))
-        first = errors[0] if isinstance(errors, list) else next(iter(errors.values()))[0]
-        messages.error(request, f"{field}: {first}")
+        messages.error(request, first_message(data.errors))
         return redirect("/profile#webhooks")
     try:
         hook = services.webhook_create(owner=request.user, **data.validated_data)
