@@ -1,6 +1,7 @@
 """`make run`'s mode: no outside service at all. SQLite and a filesystem queue
 in the data dir, the gunicorn server and a real worker started by serve.sh."""
 
+import contextlib
 import json
 import os
 import signal
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -34,13 +36,19 @@ def get_json(url: str) -> dict:
         return json.load(reply)
 
 
-def test_the_embedded_server_and_worker_render_with_no_outside_service(embedded_env):
-    assert manage(embedded_env, "migrate", "--noinput").returncode == 0
-    assert manage(embedded_env, "seed_demo").returncode == 0
-    base = f"http://127.0.0.1:{embedded_env['PORT']}"
-    server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=embedded_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+@contextlib.contextmanager
+def serving(env):
+    """scripts/serve.sh (make run's server, worker and beat) on the migrated,
+    seeded data dir, once it answers: (the process, GET /'s answer). Ends
+    with a Ctrl-C to its process group, as a terminal sends it."""
+    assert manage(env, "migrate", "--noinput").returncode == 0
+    assert manage(env, "seed_demo").returncode == 0
+    base = f"http://127.0.0.1:{env['PORT']}"
+    # A file, not a pipe: nobody reads the access log while the test runs.
+    log = Path(env["ARTDAG_DATA_DIR"]).with_name("serve.log")
+    with open(log, "wb") as out:
+        server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=env,
+                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -49,8 +57,21 @@ def test_the_embedded_server_and_worker_render_with_no_outside_service(embedded_
                 break
             except OSError:
                 assert server.poll() is None and time.monotonic() < deadline, \
-                    server.stdout.read().decode(errors="replace")[-3000:]
+                    log.read_text(errors="replace")[-3000:]
                 time.sleep(0.3)
+        yield server, info
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            raise
+
+
+def test_the_embedded_server_and_worker_render_with_no_outside_service(embedded_env):
+    base = f"http://127.0.0.1:{embedded_env['PORT']}"
+    with serving(embedded_env) as (server, info):
         assert info["counts"]["assets"] == 5  # cat, demo-music and three demo clips
 
         rendered = manage(embedded_env, "render", "dog", "cat", "--sync", "--timeout", "120")
@@ -68,13 +89,6 @@ def test_the_embedded_server_and_worker_render_with_no_outside_service(embedded_
         assert cuts.returncode == 0, cuts.stderr
         with urllib.request.urlopen(f"{base}/cache/{cuts.stdout.strip()}", timeout=10) as reply:
             assert reply.headers["Content-Type"] == "video/mp4"
-    finally:
-        # Ctrl-C: the script stops the server and the worker, and exits.
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            raise
+    # Ctrl-C: the script stopped the server and the worker, and exited.
     leftovers = subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", "serve.sh left processes running after Ctrl-C"

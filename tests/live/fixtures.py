@@ -56,19 +56,31 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-@pytest.fixture
-def web_server(worker, data_dir, redis_url, tmp_path):
-    """scripts/web.sh on a free port, on the test database and Redis (PG+Redis mode)."""
-    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
+def serving(env: dict, tmp_path):
+    """scripts/web.sh with ``env`` for the length of a fixture: its URL."""
     proc, url = start_web(env, tmp_path / "web.log")
     yield url
     stop(proc)
 
 
+def server_env(data_dir, redis_url) -> dict:
+    return worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
+
+
+@pytest.fixture
+def web_server(worker, data_dir, redis_url, tmp_path):
+    """scripts/web.sh on a free port, on the test database and Redis (PG+Redis mode)."""
+    yield from serving(server_env(data_dir, redis_url), tmp_path)
+
+
 @pytest.fixture
 def web_server_without_redis(worker, data_dir, redis_url, tmp_path):
     """The same server told there is no Redis for events: its streams poll the table."""
-    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
-    proc, url = start_web({**env, "ARTDAG_LIVE_REDIS_URL": "off"}, tmp_path / "web.log")
-    yield url
-    stop(proc)
+    env = {**server_env(data_dir, redis_url), "ARTDAG_LIVE_REDIS_URL": "off"}
+    yield from serving(env, tmp_path)
+
+
+@pytest.fixture
+def bare_web_server(transactional_db, data_dir, redis_url, tmp_path):
+    """The same server with no worker, for what needs none (downloads)."""
+    yield from serving(server_env(data_dir, redis_url), tmp_path)

@@ -4,32 +4,17 @@ SQLite file and the server's streams read them from the table."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 
 from tests.conftest import ROOT
 from tests.live.sse import Stream
-from tests.test_embedded import embedded_env, get_json, manage  # noqa: F401 - the fixture
+from tests.test_embedded import embedded_env, get_json, manage, serving  # noqa: F401 - the fixture
 
 
 def test_the_embedded_server_streams_a_runs_events_from_its_sqlite_table(embedded_env):  # noqa: F811
-    assert manage(embedded_env, "migrate", "--noinput").returncode == 0
-    assert manage(embedded_env, "seed_demo").returncode == 0
     base = f"http://127.0.0.1:{embedded_env['PORT']}"
-    server = subprocess.Popen([str(ROOT / "scripts" / "serve.sh")], cwd=ROOT, env=embedded_env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get_json(base + "/")
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.3)
+    with serving(embedded_env):
         rendered = manage(embedded_env, "render", "dog", "cat", "--sync", "--timeout", "120")
         assert rendered.returncode == 0, rendered.stderr
         run_id = get_json(base + "/runs")["results"][0]["run_id"]
@@ -59,10 +44,3 @@ def test_the_embedded_server_streams_a_runs_events_from_its_sqlite_table(embedde
         assert ahead.wait(120) == 0
         assert all(e["data"]["run"] == second for e in later)
         assert [e["id"] for e in later] == sorted(e["id"] for e in later)
-    finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            raise

@@ -6,32 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 
 import pytest
 import requests
 import uvicorn
-from django.db import connection
 
 from cache import download
 from cache.models import CacheItem
 from cache.services import cache_store_bytes
 from live.asgi import _file_part
 from live.zerocopy import EXTENSION, ZeroCopyHttpToolsProtocol
-from tests.conftest import worker_env
 from tests.helpers import free_port
-from tests.live.fixtures import start_web, stop
 
 SIZE = 3 * 1024 * 1024 + 17  # several socket buffers, and not a round number
-
-
-@pytest.fixture
-def bare_web_server(transactional_db, data_dir, redis_url, tmp_path):
-    """scripts/web.sh on the test database, no worker needed."""
-    env = worker_env(data_dir, redis_url, connection.settings_dict["NAME"])
-    proc, url = start_web(env, tmp_path / "web.log")
-    yield url
-    stop(proc)
 
 
 @pytest.fixture
