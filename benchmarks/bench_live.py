@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .common import Row, fmt_ms, log, median, percentile
 from .client import Client
-from .processes import Process, free_port, start_server
+from .processes import Process, free_port, start_server, wait_serving
 
 STREAMS = 500
 REQUESTS = 300
@@ -176,16 +176,7 @@ def _before(env, ours: float) -> list[Row]:
     env.callback(proc.stop)
     client = Client("127.0.0.1", port, token=env.token, timeout=5)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if client.get("/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if not proc.alive() or time.monotonic() > deadline:
-                raise RuntimeError("gthread server did not start:\n" + proc.log_tail())
-            time.sleep(0.2)
+        wait_serving(proc, client, 60, "gthread server")
         theirs = median(_gets(client, REQUESTS))
         # More streams asked for than it has threads (a thread each), then GET /.
         held = []

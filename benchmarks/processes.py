@@ -61,6 +61,20 @@ class Process:
             pass
 
 
+def wait_serving(proc: Process, client: Client, timeout: float, what: str) -> None:
+    """Until GET / answers 200; the server's log tail if it dies or takes too long."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if client.get("/")[0] == 200:
+                return
+        except OSError:
+            pass
+        if not proc.alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not start:\n" + proc.log_tail())
+        time.sleep(0.2)
+
+
 def start_server(env, timeout: float = 60, *, web_workers: int = 1, name: str = "server",
                  extra_env: dict | None = None, anonymous: bool = False) -> tuple[Process, Client]:
     """The web server on a free port; its client sends the bench token unless
@@ -73,16 +87,7 @@ def start_server(env, timeout: float = 60, *, web_workers: int = 1, name: str = 
                    env.data_dir / f"{name}.log")
     env.callback(proc.stop)
     client = Client("127.0.0.1", port, token=None if anonymous else env.token)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if client.get("/")[0] == 200:
-                break
-        except OSError:
-            pass
-        if not proc.alive() or time.monotonic() > deadline:
-            raise RuntimeError("web server did not start:\n" + proc.log_tail())
-        time.sleep(0.2)
+    wait_serving(proc, client, timeout, "web server")
     log(f"web server {name} pid {proc.pid} on port {port}, {web_workers} gunicorn worker(s)")
     return proc, client
 
