@@ -1,17 +1,17 @@
 """The web server's application (scripts/web.sh runs it under gunicorn with
 uvicorn workers).
 
-Every request but the event streams goes to the WSGI application on a pool
+Every request but the event streams and cache downloads goes to the WSGI application on a pool
 of WEB_THREADS threads (a2wsgi), as under gunicorn's gthread workers before
 (Django's own ASGI handler would run all sync views of a process on one
 thread per request context, and keep that thread for a stream's lifetime).
 
-Cache downloads (GET /cache/{hash}) go to FileHandler when the server can
+Cache downloads (GET /cache/{hash}) go to PoolHandler when the server can
 send a file's bytes itself (live.zerocopy, scripts/web.sh): the view runs on
 a pool thread as for the streams, and the body is one sendfile, not a
 megabyte at a time through a thread and the event loop.
 
-The event streams (GET /events, GET /runs/{id}/events) go to StreamHandler:
+The event streams (GET /events, GET /runs/{id}/events) go to PoolHandler too:
 Django's middleware and the view run on a small pool of threads of their
 own and are done before the first event is sent; the stream itself is then
 a coroutine on the event loop, so thousands of idle streams hold no thread
@@ -45,11 +45,17 @@ STREAM_PATHS = re.compile(r"^/(events|runs/[^/]+/events)$")
 FILE_PATHS = re.compile(r"^/cache/[0-9a-f]{64}$")
 
 
-class StreamHandler(ASGIHandler):
+class PoolHandler(ASGIHandler):
+    """Django's middleware and view on a pool thread, the answer sent from the
+    event loop: an event stream (a coroutine that holds no thread), or a
+    cached file's bytes with the server's zero-copy extension, a whole file
+    (a FileResponse) or one range of it (cache.download's FileRangeResponse).
+    Any other answer is sent as Django sends it."""
+
     def __init__(self, threads: int):
         super().__init__()
         self.load_middleware(is_async=False)  # the plain (sync) chain, run on the pool
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="live-open")
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="live-pool")
 
     def _respond(self, request):
         signals.request_started.send(sender=self.__class__)
@@ -75,12 +81,6 @@ class StreamHandler(ASGIHandler):
         # Closing sends request_finished (the pool thread's connections are checked).
         await loop.run_in_executor(self.pool, response.close)
         body_file.close()
-
-
-class FileHandler(StreamHandler):
-    """Sends a cached file's bytes with the server's zero-copy extension:
-    a whole file (a FileResponse) or one range of it (cache.download's
-    FileRangeResponse). Any other response is sent as Django sends it."""
 
     async def send_response(self, response, send):
         spec = _file_part(response)
@@ -144,8 +144,7 @@ def _views(environ, start_response, _app=get_wsgi_application()):
     return _app(environ, start_response)
 
 
-streams = StreamHandler(settings.WEB_THREADS)
-files = FileHandler(settings.WEB_THREADS)
+off_thread = PoolHandler(settings.WEB_THREADS)
 pages = WSGIMiddleware(_views, workers=settings.WEB_THREADS)
 
 
@@ -153,10 +152,10 @@ async def application(scope, receive, send):
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
     elif scope["type"] == "http" and STREAM_PATHS.match(scope["path"]):
-        await streams(scope, receive, send)
+        await off_thread(scope, receive, send)
     elif scope["type"] == "http" and ZEROCOPY in scope.get("extensions", {}) and \
             scope["method"] == "GET" and FILE_PATHS.match(scope["path"]):
-        await files(scope, receive, send)
+        await off_thread(scope, receive, send)
     else:
         await pages(scope, receive, send)
 
