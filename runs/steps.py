@@ -45,7 +45,7 @@ from l1site.dbclock import Now, db_after, db_ago, db_sql
 from l1site.errors import DomainError
 from l1site.signing import sign
 
-from . import identity
+from . import identity, stopping
 from .context import CacheStore, context
 from .events import render_event, run_event, step_event
 from .graphs import stored_plan
@@ -211,24 +211,29 @@ def schedule(run_id: str, *, task_id: str = "") -> None:
 
 
 def _render_inline(run: Run, task_id: str) -> None:
-    render_event(run)
-    run_event(run.id, "running", task=task_id, attempt=run.attempts, inline=1)
-    if run.attempts > settings.MAX_RENDER_ATTEMPTS:
-        # Each earlier delivery died with its worker (the message came back
-        # through reject_on_worker_lost): an input that kills workers must not
-        # loop forever.
-        _finish(run.id, Run.Status.FAILED, owner_id=run.owner_id, task_id=task_id, error=(
-            f"gave up after {settings.MAX_RENDER_ATTEMPTS} attempts: the worker rendering "
-            "this run stopped each time (out of memory, or killed)"))
-        return
     try:
+        render_event(run)
+        run_event(run.id, "running", task=task_id, attempt=run.attempts, inline=1)
+        if run.attempts > settings.MAX_RENDER_ATTEMPTS:
+            # Each earlier delivery died with its worker (the message came back
+            # through reject_on_worker_lost): an input that kills workers must not
+            # loop forever.
+            _finish(run.id, Run.Status.FAILED, owner_id=run.owner_id, task_id=task_id, error=(
+                f"gave up after {settings.MAX_RENDER_ATTEMPTS} attempts: the worker rendering "
+                "this run stopped each time (out of memory, or killed)"))
+            return
         _render_claimed(run, task_id)
     except (OperationalError, InterfaceError):
+        stopping.check()
         raise  # the database went away for longer than the retries: the task retries
     except Exception as exc:  # noqa: BLE001 - record it on the run, never leave it running
+        stopping.check()
         log.exception("inline render of run %s failed", run.id)
         _finish(run.id, Run.Status.FAILED, owner_id=run.owner_id, task_id=task_id,
                 error=f"internal error while rendering: {type(exc).__name__}: {exc}"[:4000])
+    finally:
+        if stopping.requested():  # the worker is being stopped: not this run's doing
+            stopping.give_back_run(run.id, task_id)
 
 
 def _render_claimed(run: Run, task_id: str) -> None:
@@ -283,6 +288,7 @@ def _run_inline_step(run: Run, task_id: str, step: planning.Step, ctx: execute.C
     try:
         execute.run_step(step, ctx)
     except Exception as exc:  # noqa: BLE001 - recorded on the step and the run
+        stopping.check()  # the stop's signal failed a system call: not the step's failure
         message = _failure(exc, f"step {step.cache_id} of run {run.id}")
         # The task's time ran out: the run's, not any one step's doing.
         reason = message if isinstance(exc, SoftTimeLimitExceeded) else \
@@ -408,12 +414,15 @@ def render(cache_id: str, *, owner: str) -> float | None:
         _execute(step)
         step_event(None, shown, "done")
     except Exception as exc:  # noqa: BLE001 - recorded on the step, never left running
+        stopping.check()
         message = _failure(exc, f"step {cache_id}")
         _fail_step(cache_id, owner, message)
         step_event(None, shown, "failed", error=message)
     finally:
         lease.stop.set()
         lease.join()
+        if stopping.requested():  # after the lease's last renewal
+            stopping.give_back_step(cache_id, owner)
     _wake(cache_id)
     return None
 

@@ -310,6 +310,18 @@ class Gate:
         self.feeder = threading.Thread(target=feed, daemon=True)
         self.feeder.start()
 
+    @staticmethod
+    def reached(pids) -> bool:
+        """Whether one of these processes is blocked in the kernel opening a
+        gate (a FIFO with no writer yet): a render that has reached its input."""
+        for pid in pids:
+            try:
+                if Path(f"/proc/{pid}/wchan").read_text() == "wait_for_partner":
+                    return True
+            except OSError:
+                pass  # gone meanwhile
+        return False
+
     def restore(self) -> None:
         """Put the real file back (for whoever opens it next)."""
         self.restored = True

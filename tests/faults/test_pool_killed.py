@@ -174,17 +174,17 @@ def test_ctrl_c_stops_make_run_within_15_s_idle_rendering_and_with_its_pool_kill
     idle = _ctrl_c(server)
 
     server, api = serve()
-    # A still: a clip's reader (FFmpeg) would take the stop's SIGTERM, landing
-    # while it waits on the gate's pipe, for a broken file.
+    # A still, gated: its render waits at the input until the test says.
     digest = api.upload(images.png(320, 240, seed=91), "ctrl-c.png")
     gate = Gate(cache_path(digest))
     run_id = api.submit("dog", [digest])["run_id"]
-    wait_until(status_is(api, run_id, "running"), "the render to start")
+    worker = worker_of(server)
+    wait_until(lambda: Gate.reached(children(worker)), "the render to reach its input")
     rendering = _ctrl_c(server)
 
     server, api = serve()
     worker = worker_of(server)
-    wait_until(status_is(api, run_id, "running"), "the render to start again")
+    wait_until(lambda: Gate.reached(children(worker)), "the render to reach its input again")
     for pid in children(worker):
         os.kill(pid, signal.SIGKILL)
     pool_killed = _ctrl_c(server)
@@ -195,6 +195,9 @@ def test_ctrl_c_stops_make_run_within_15_s_idle_rendering_and_with_its_pool_kill
     server, api = serve()
     run = api.wait_finished(run_id)
     assert run["status"] == "completed", run["error"]
+    # The kill counted; the two stops gave their attempts back (runs.stopping),
+    # so stopping make run during a render never uses up its attempts.
+    assert run["attempts"] == 2
     _ctrl_c(server)
     report(fault="9c", stop_seconds={"idle": round(idle, 1), "rendering": round(rendering, 1),
                                      "pool_killed": round(pool_killed, 1)})
