@@ -12,13 +12,17 @@ the pool cannot even be shut down (its shutdown takes the same lock).
 Here an idle process waits for the pipe to become readable *without* the
 lock and takes the lock only to read a job already there, so the lock is
 held for the microseconds of one read; killing any or all pool processes
-leaves it free. Redis and AMQP brokers use Celery's asynchronous pool
-instead (one pipe per process, no shared lock), which this leaves as it is.
+leaves it free. The result pipe's lock is shared the same way, and a
+process killed in the microseconds it holds it (writing a result) wedged the
+worker too: see BlockingPool.process_flush_queues. Redis and AMQP brokers use
+Celery's asynchronous pool instead (one pipe per process, no shared lock),
+which this leaves as it is.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 
 from billiard import pool as billiard_pool
 from billiard.queues import SimpleQueue
@@ -30,6 +34,12 @@ IDLE_WAIT = 1.0
 # The longest the pool's own shutdown waits for the job pipe's lock before
 # draining it anyway: a stop must never hang on a lock.
 SHUTDOWN_LOCK_WAIT = 2.0
+# Once a pool process has died, how long a lock shared by all of them may stay
+# taken before it is judged to have died with its holder: a live process
+# holds one for the microseconds of one read or write on a pipe.
+DEAD_HOLDER_WAIT = 2.0
+
+log = logging.getLogger(__name__)
 
 
 def _nothing_yet() -> InterruptedError:
@@ -58,6 +68,21 @@ class BlockingPool(billiard_pool.Pool):
         super()._setup_queues()
         self._inqueue = JobInbox(ctx=self._ctx)
         self._quick_put = self._inqueue._writer.send
+
+    def process_flush_queues(self, worker):
+        """billiard's supervisor calls this for each pool process that exited.
+        One killed while holding a shared lock (reading a job, writing a
+        result) never releases it, and its siblings and replacements wait on
+        it for ever: the worker logs messages as received and runs none. A
+        semaphore has no owner, so the lock is released here on the dead
+        process's behalf."""
+        for name, lock in (("job", self._inqueue._rlock), ("result", self._outqueue._wlock)):
+            if lock.acquire(timeout=DEAD_HOLDER_WAIT):
+                lock.release()
+            else:
+                log.warning("pool process %s died holding the %s pipe's lock; released it",
+                            worker.pid, name)
+                lock.release()
 
     @staticmethod
     def _help_stuff_finish(inqueue, task_handler, _pool):
