@@ -75,7 +75,10 @@ class BlockingPool(billiard_pool.Pool):
         result) never releases it, and its siblings and replacements wait on
         it for ever: the worker logs messages as received and runs none. A
         semaphore has no owner, so the lock is released here on the dead
-        process's behalf."""
+        process's behalf. Only while the pool runs: its shutdown takes the
+        job pipe's lock itself (_help_stuff_finish) as its processes exit."""
+        if self._state != billiard_pool.RUN:
+            return
         for name, lock in (("job", self._inqueue._rlock), ("result", self._outqueue._wlock)):
             if lock.acquire(timeout=DEAD_HOLDER_WAIT):
                 lock.release()
