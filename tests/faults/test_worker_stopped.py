@@ -27,34 +27,38 @@ def stop_pool(worker) -> None:
         os.kill(pid, signal.SIGTERM)
 
 
-def stop_each_delivery(worker) -> None:
+def render_through_stops(api: Client, worker, digest: str) -> dict:
+    """Submit `dog` over the input, held at it by a gate; stop each delivery
+    as it reaches the input, STOPS times; let the next one read it. The run
+    as it finished."""
+    gate = Gate(cache_path(digest))
+    run_id = api.submit("dog", [digest])["run_id"]
     for stop in range(1, STOPS + 1):
         wait_until(lambda: Gate.reached(children(worker.pid)), f"delivery {stop} to reach its input")
         stop_pool(worker)
         wait_until(lambda: worker.log().count("given back: this worker is stopping") == stop,
                    f"stop {stop} to give the render back")
     wait_until(lambda: Gate.reached(children(worker.pid)), "the delivery after the stops to reach its input")
+    gate.release()  # the last delivery, waiting at the input, reads it
+    run = api.wait_finished(run_id)
+    gate.restore()
+    return run
 
 
 def test_a_still_stopped_more_often_than_the_attempt_cap_completes_with_one_attempt_counted(
         make_stack, request, report):
-    # make run's own mode: test_pool_killed's Ctrl-C test.
+    # make run's embedded mode: test_pool_killed's Ctrl-C test stops it for real.
     stack, token = open_stack("postgres-redis", make_stack, request, ARTDAG_MAX_RENDER_ATTEMPTS=2)
     api = Client(stack.web(), token)
     worker = stack.worker(concurrency=1)
     digest = api.upload(images.png(320, 240, seed=93), "stopped.png")
-    gate = Gate(cache_path(digest))  # every delivery waits at the input until restored
-    run_id = api.submit("dog", [digest])["run_id"]
 
-    stop_each_delivery(worker)
-    gate.release()  # the last delivery, waiting at the input, reads it
-    run = api.wait_finished(run_id)
-    gate.restore()
+    run = render_through_stops(api, worker, digest)
 
     assert run["status"] == "completed", run["error"]
     assert run["attempts"] == 1  # the stops gave theirs back
-    assert worker.log().count(f"run {run_id} given back") == STOPS
-    report(fault="9d", **tally(stack, api, [run_id], attempts=run["attempts"]))
+    assert worker.log().count(f"run {run['run_id']} given back") == STOPS
+    report(fault="9d", **tally(stack, api, [run["run_id"]], attempts=run["attempts"]))
 
 
 def test_a_clip_whose_reader_the_stop_interrupts_is_given_back_not_failed_as_a_broken_file(
@@ -69,14 +73,8 @@ def test_a_clip_whose_reader_the_stop_interrupts_is_given_back_not_failed_as_a_b
     stack.beat()
     clip = media_samples.video(tmp_path / "stopped.mp4", size=(320, 180), seconds=1.0,
                                audio="mono").read_bytes()
-    digest = api.upload(clip, "stopped.mp4")
-    gate = Gate(cache_path(digest))
-    run_id = api.submit("dog", [digest])["run_id"]
 
-    stop_each_delivery(worker)
-    gate.release()  # the last delivery, waiting at the input, reads it
-    run = api.wait_finished(run_id)
-    gate.restore()
+    run = render_through_stops(api, worker, api.upload(clip, "stopped.mp4"))
 
     assert run["status"] == "completed", run["error"]
     rendered = [item for item in run["steps"]["items"] if item["type"] != "SOURCE"]
