@@ -17,11 +17,24 @@ import pytest
 from django.db import connection, connections, transaction
 from rest_framework.test import APIClient
 
+from l1site.celery import app
 from runs.models import Run
 from tests.helpers import upload
 from tests.images import png
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def no_worker_takes_these_runs():
+    """The session's worker (tests.conftest.celery_worker_process) may still
+    be running from an earlier test: once it rendered a run of this module
+    while the teardown emptied the tables, and PostgreSQL broke the deadlock
+    by failing the teardown. These runs are queued where no worker reads."""
+    base = app.conf.task_default_queue
+    app.conf.task_default_queue = f"{base}-unread"
+    yield
+    app.conf.task_default_queue = base
 
 
 def waiting_on_locks() -> int:
