@@ -14,7 +14,7 @@ from benchmarks.chaos import MODES, passed, soak
 
 pytestmark = pytest.mark.faults
 
-SECONDS = float(os.environ.get("ARTDAG_CHAOS_SECONDS", "25"))
+SECONDS = float(os.environ.get("ARTDAG_CHAOS_SECONDS", "40"))
 
 
 @pytest.mark.parametrize("mode", MODES)
