@@ -80,12 +80,10 @@ class BlockingPool(billiard_pool.Pool):
         if self._state != billiard_pool.RUN:
             return
         for name, lock in (("job", self._inqueue._rlock), ("result", self._outqueue._wlock)):
-            if lock.acquire(timeout=DEAD_HOLDER_WAIT):
-                lock.release()
-            else:
+            if not lock.acquire(timeout=DEAD_HOLDER_WAIT):
                 log.warning("pool process %s died holding the %s pipe's lock; released it",
                             worker.pid, name)
-                lock.release()
+            lock.release()  # ours, just taken; or the dead holder's
 
     @staticmethod
     def _help_stuff_finish(inqueue, task_handler, _pool):
